@@ -1,0 +1,3 @@
+"""Distil scikit-learn ensembles into small PyTorch MLP students."""
+
+__version__ = "0.1.0"
