@@ -1,0 +1,399 @@
+"""The phases of ``fit`` shared by the distilled classifier and regressor.
+
+A fit runs, in order: validate the data, encode the targets, fit or reuse the teacher,
+compute the teacher's soft targets, split off validation rows, train the student, and
+store the fitted attributes. The subclasses supply the task-specific pieces: target
+encoding, soft targets, the loss and the validation score.
+"""
+
+import contextlib
+import math
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
+
+from ._inference import StudentPredictionMixin
+from ._student import ACTIVATIONS, MLPStudent, extract_weights
+from ._training import train_network
+
+_SHARED_CONSTRAINTS = {
+    "alpha": [Interval(numbers.Real, 0, 1, closed="both")],
+    "hidden_layer_sizes": [
+        "array-like",
+        Interval(numbers.Integral, 1, None, closed="left"),
+    ],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+    "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "device": [str, torch.device],
+    "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "verbose": ["verbose"],
+}
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    ``"auto"`` picks CUDA when torch sees a GPU and the CPU otherwise.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device. Use 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} asks for CUDA, but torch finds no CUDA GPU. Use "
+            "device='auto' to fall back to the CPU."
+        )
+    return resolved
+
+
+def is_fitted(estimator):
+    """Return whether scikit-learn considers ``estimator`` fitted."""
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    except TypeError:
+        # Not an estimator scikit-learn can inspect (for example a list of models).
+        return False
+    return True
+
+
+def seed_unset_random_states(estimator, random_state):
+    """Give every nested ``random_state`` parameter left at None a fixed seed.
+
+    A teacher fitted without a seed would give different soft targets on each fit, so
+    the student would not be reproducible. Seeds the user set are kept.
+    """
+    rng = check_random_state(random_state)
+    params = estimator.get_params(deep=True)
+    names = sorted(
+        name
+        for name, value in params.items()
+        if (name == "random_state" or name.endswith("__random_state")) and value is None
+    )
+    seeds = {name: int(rng.randint(np.iinfo(np.int32).max)) for name in names}
+    if seeds:
+        estimator.set_params(**seeds)
+    return estimator
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Set torch's intra-op thread count for the block, then restore it.
+
+    The setting is global to the process, so fits running in several threads of one
+    process at once share whichever value was set last.
+    """
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _standardisation(X):
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    # Constant columns keep a scale of one instead of dividing by zero.
+    scale[~(scale > 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0))] = (
+        1.0
+    )
+    return mean, scale
+
+
+class BaseDistilled(StudentPredictionMixin, BaseEstimator):
+    """Shared fitting and prediction machinery; use the concrete estimators."""
+
+    # --- hooks for subclasses -------------------------------------------------------
+
+    def _default_teacher(self):
+        raise NotImplementedError
+
+    def _encode_targets(self, y, prefit_teacher):
+        """Return the encoded targets and a dict of fitted attributes to store.
+
+        ``prefit_teacher`` is the teacher when it came fitted, else None.
+        """
+        raise NotImplementedError
+
+    def _check_teacher(self, teacher):
+        """Raise before any fitting if ``teacher`` cannot give soft targets."""
+
+    def _soft_targets(self, teacher, X, fitted):
+        """Return the teacher's soft targets for ``X`` as a float array."""
+        raise NotImplementedError
+
+    def _batch_loss(self, fitted):
+        """Return ``batch_loss(net, batch) -> (loss, terms)``."""
+        raise NotImplementedError
+
+    def _validation_score(self):
+        """Return ``score(net, tensors) -> float`` or None."""
+        return None
+
+    def _stratify_labels(self, y_encoded):
+        return None
+
+    # --- fit phases -----------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight=None):
+        """Fit the estimator, leaving it unchanged if anything raises."""
+        previous_state = self.__dict__.copy()
+        try:
+            return self._fit_phases(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous_state)
+            raise
+
+    def _fit_phases(self, X, y, sample_weight):
+        X_student, y = self._validate_training_data(X, y)
+        # A DataFrame reaches the teacher as it is, so that a teacher fitted on named
+        # columns keeps them; anything else reaches it as the validated array.
+        X_teacher = X if hasattr(X, "columns") else X_student
+        sample_weight = _check_sample_weight(
+            sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
+        )
+        # Equal weights are the same as none, also for teachers such as forests whose
+        # bootstrap draws change as soon as any weights are passed.
+        weights_given = not np.all(sample_weight == sample_weight[0])
+        rng = check_random_state(self.random_state)
+        device = resolve_device(self.device)
+
+        teacher = self.teacher if self.teacher is not None else self._default_teacher()
+        self._check_teacher(teacher)
+        prefit = is_fitted(teacher)
+        if prefit:
+            self._check_prefit_teacher(teacher, y)
+        y_encoded, fitted = self._encode_targets(y, teacher if prefit else None)
+
+        if not prefit:
+            teacher = self._fit_teacher(
+                teacher, X_teacher, y, sample_weight if weights_given else None, rng
+            )
+
+        targets = self._soft_targets(teacher, X_teacher, fitted)
+
+        student, history, mean, scale = self._train_student(
+            X_student, y_encoded, targets, sample_weight, fitted, rng, device
+        )
+        self._warn_about_history(history)
+        coefs, intercepts = extract_weights(student)
+
+        self.teacher_ = teacher
+        self.student_ = student
+        self.__dict__.update(fitted)
+        self.input_mean_ = mean
+        self.input_scale_ = scale
+        self.coefs_ = coefs
+        self.intercepts_ = intercepts
+        self.activation_ = self.activation
+        self.device_ = str(device)
+        self._store_history(history)
+        return self
+
+    def _validate_training_data(self, X, y):
+        X_student, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            ensure_all_finite=True,
+            ensure_min_samples=2,
+            y_numeric=self._y_numeric,
+            multi_output=self._multi_output,
+        )
+        return X_student, y
+
+    def _fit_teacher(self, teacher, X, y, sample_weight, rng):
+        """Fit a clone of an unfitted teacher; the given object is never changed."""
+        teacher = clone(teacher)
+        if self.random_state is not None:
+            seed_unset_random_states(teacher, rng.randint(np.iinfo(np.int32).max))
+        if sample_weight is None:
+            return teacher.fit(X, y)
+        if has_fit_parameter(teacher, "sample_weight"):
+            return teacher.fit(X, y, sample_weight=sample_weight)
+        warnings.warn(
+            f"The teacher {type(teacher).__name__} does not accept sample_weight in "
+            "fit, so it was fitted without the weights; the student still uses them.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return teacher.fit(X, y)
+
+    def _check_prefit_teacher(self, teacher, y):
+        """Raise if a prefit teacher cannot serve for ``y``; subclasses extend this."""
+        n_features = getattr(teacher, "n_features_in_", None)
+        if n_features is not None and n_features != self.n_features_in_:
+            raise ValueError(
+                f"The prefit teacher {type(teacher).__name__} was fitted on "
+                f"{n_features} features, but X has {self.n_features_in_}. Pass the "
+                "same columns the teacher was fitted on, or an unfitted teacher."
+            )
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            return (int(sizes),)
+        sizes = tuple(int(size) for size in sizes)
+        if any(size < 1 for size in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return sizes
+
+    def _split_validation(self, n_rows, y_encoded, rng):
+        """Return training and validation row indices (None when there can be none)."""
+        all_rows = np.arange(n_rows)
+        if not self.early_stopping:
+            return all_rows, None
+        n_validation = math.ceil(self.validation_fraction * n_rows)
+        if n_validation < 1 or n_rows - n_validation < 1:
+            warnings.warn(
+                f"early_stopping=True needs at least one validation and one training "
+                f"row, but {n_rows} rows with validation_fraction="
+                f"{self.validation_fraction} leave none; training without early "
+                "stopping.",
+                UserWarning,
+                stacklevel=5,
+            )
+            return all_rows, None
+        seed = rng.randint(np.iinfo(np.int32).max)
+        stratify = self._stratify_labels(y_encoded)
+        if stratify is not None:
+            counts = np.bincount(stratify)
+            n_classes = np.count_nonzero(counts)
+            if (
+                counts[counts > 0].min() >= 2
+                and n_validation >= n_classes
+                and n_rows - n_validation >= n_classes
+            ):
+                splitter = StratifiedShuffleSplit(
+                    n_splits=1, test_size=n_validation, random_state=seed
+                )
+                train, validation = next(splitter.split(all_rows, stratify))
+                return train, validation
+        splitter = ShuffleSplit(n_splits=1, test_size=n_validation, random_state=seed)
+        train, validation = next(splitter.split(all_rows))
+        return train, validation
+
+    def _train_student(self, X, y_encoded, targets, sample_weight, fitted, rng, device):
+        mean, scale = _standardisation(X)
+        X_standardised = ((X - mean) / scale).astype(np.float32)
+        # Weights normalised to a mean of one, so that a batch mean of weighted losses
+        # estimates the weighted mean over all training rows.
+        weights = sample_weight / sample_weight.mean()
+
+        train_rows, validation_rows = self._split_validation(len(X), y_encoded, rng)
+        columns = {
+            "X": torch.from_numpy(X_standardised),
+            "target": torch.from_numpy(targets.astype(np.float32)),
+            "y": torch.from_numpy(y_encoded),
+            "weight": torch.from_numpy(weights.astype(np.float32)),
+        }
+
+        def select(rows):
+            index = torch.from_numpy(rows)
+            return {name: t[index].to(device) for name, t in columns.items()}
+
+        train = select(train_rows)
+        validation = None if validation_rows is None else select(validation_rows)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        cuda_devices = [device] if device.type == "cuda" else []
+        # The forked generator state keeps the caller's torch random state untouched,
+        # while the fixed seed makes initialisation and dropout reproducible.
+        with (
+            torch.random.fork_rng(devices=cuda_devices),
+            _torch_threads(self.n_threads),
+        ):
+            torch.manual_seed(seed)
+            student = MLPStudent(
+                X.shape[1],
+                targets.shape[1],
+                self._hidden_layer_sizes(),
+                self.activation,
+                self.dropout,
+                mean,
+                scale,
+            )
+            net = student.net.to(device)
+            generator = torch.Generator().manual_seed(seed)
+            history = train_network(
+                net,
+                self._batch_loss(fitted),
+                train,
+                validation=validation,
+                validation_score=self._validation_score(),
+                batch_size=min(self.batch_size, len(train_rows)),
+                max_iter=self.max_iter,
+                learning_rate_init=self.learning_rate_init,
+                weight_decay=self.weight_decay,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                generator=generator,
+                verbose=self.verbose,
+            )
+        student.cpu().eval()
+        return student, history, mean, scale
+
+    def _warn_about_history(self, history):
+        name = type(self).__name__
+        if history.diverged_epoch is not None:
+            kept = history.diverged_epoch - 1
+            warnings.warn(
+                f"{name}: the training loss became NaN or infinite in epoch "
+                f"{history.diverged_epoch}, so training stopped and the weights after "
+                f"epoch {kept} were kept. Lower learning_rate_init (now "
+                f"{self.learning_rate_init}) or check the inputs for extreme values.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif not history.converged:
+            warnings.warn(
+                f"{name}: training stopped at max_iter={self.max_iter} epochs before "
+                "the monitored loss stopped improving. Increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _store_history(self, history):
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = list(history.loss_curve)
+        self.validation_loss_curve_ = list(history.validation_loss_curve)
+        self.validation_scores_ = list(history.validation_scores)
+        self.best_epoch_ = history.best_epoch
+        self.loss_terms_ = {k: list(v) for k, v in history.term_curves.items()}

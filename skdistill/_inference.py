@@ -1,0 +1,106 @@
+"""Prediction with the student's numpy weights, shared by every fitted estimator.
+
+The methods here read only the fitted arrays (``coefs_``, ``intercepts_``,
+``input_mean_``, ``input_scale_``, ``activation_``, ``classes_``), never the teacher
+or the torch module, so a student-only estimator can carry them alone.
+"""
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._student import forward_numpy
+
+# Rows per numpy forward pass; bounds the hidden activations held at once to
+# chunk size * layer width float32 values.
+PREDICT_CHUNK_SIZE = 65_536
+
+
+class StudentPredictionMixin:
+    """Compute the student's raw outputs from its fitted numpy arrays."""
+
+    def _validate_prediction_data(self, X):
+        # A plain float array skips validate_data, whose fixed cost dominates the
+        # latency of predicting one row; anything else gets the full checks.
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float64, np.float32)
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=True
+        )
+
+    def _student_output(self, X):
+        """Return the student's raw outputs for ``X`` as float32."""
+        check_is_fitted(self, "coefs_")
+        X = self._validate_prediction_data(X)
+        outputs = []
+        for start in range(0, max(len(X), 1), PREDICT_CHUNK_SIZE):
+            chunk = X[start : start + PREDICT_CHUNK_SIZE]
+            standardised = (chunk - self.input_mean_) / self.input_scale_
+            outputs.append(
+                forward_numpy(
+                    standardised.astype(np.float32),
+                    self.coefs_,
+                    self.intercepts_,
+                    self.activation_,
+                )
+            )
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+
+class ClassifierPredictionMixin(StudentPredictionMixin):
+    """``predict``, ``predict_proba`` and ``predict_log_proba`` of a student."""
+
+    def predict(self, X):
+        """Predict class labels with the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric, finite input.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        output = self._student_output(X)
+        return self.classes_[np.argmax(output, axis=1)]
+
+    def predict_proba(self, X):
+        """Predict class probabilities with the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric, finite input.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of the student's logits at temperature 1, with columns in the
+            order of ``classes_``.
+        """
+        return softmax(self._student_output(X).astype(np.float64), axis=1)
+
+    def predict_log_proba(self, X):
+        """Predict the logarithm of class probabilities with the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric, finite input.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-softmax of the student's logits, with columns in the order of
+            ``classes_``.
+        """
+        return log_softmax(self._student_output(X).astype(np.float64), axis=1)
