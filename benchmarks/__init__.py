@@ -1,0 +1,1 @@
+"""Benchmarks for skdistill on real tabular data sets."""
