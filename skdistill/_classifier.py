@@ -296,7 +296,8 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
             classes = np.asarray(prefit_teacher.classes_)
         if len(classes) < 2:
             raise ValueError(
-                f"y contains a single class ({classes[0]!r}); {type(self).__name__} "
+                f"y contains a single class ({classes.tolist()[0]!r}); "
+                f"{type(self).__name__} "
                 "needs samples of at least two classes."
             )
         y_encoded = np.searchsorted(classes, y)
