@@ -246,7 +246,7 @@ def _split_keel_rows(data_lines, first_line_number, path):
         raise ValueError(f"{path} contains no data rows.")
 
     n_fields = len(rows[0])
-    for row, line_number in zip(rows, line_numbers):
+    for row, line_number in zip(rows, line_numbers, strict=True):
         if len(row) != n_fields:
             raise ValueError(
                 f"{path}, line {line_number}: expected {n_fields} comma-separated "

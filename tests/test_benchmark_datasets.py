@@ -102,7 +102,7 @@ def test_keel_labels_keep_original_values(name, expected_counts):
     _, y, _ = load_dataset(name)
     labels, counts = np.unique(y, return_counts=True)
 
-    assert dict(zip(labels.tolist(), counts.tolist())) == expected_counts
+    assert dict(zip(labels.tolist(), counts.tolist(), strict=True)) == expected_counts
 
 
 def test_letter_labels_are_capital_letters():
@@ -193,11 +193,15 @@ def test_load_dataset_sample_is_deterministic():
 def test_load_dataset_sample_rows_come_from_table():
     X_full, y_full, _ = load_dataset("breast_cancer")
     X, y, info = load_dataset("breast_cancer", n_rows=50, random_state=0)
-    label_of_row = {tuple(row): label for row, label in zip(X_full, y_full)}
+    label_of_row = {
+        tuple(row): label for row, label in zip(X_full, y_full, strict=True)
+    }
 
     assert X.shape == (50, 30)
     assert len({tuple(row) for row in X}) == 50
-    assert all(label_of_row[tuple(row)] == label for row, label in zip(X, y))
+    assert all(
+        label_of_row[tuple(row)] == label for row, label in zip(X, y, strict=True)
+    )
     assert info.n_classes == len(np.unique(y))
 
 

@@ -464,8 +464,8 @@ def test_feature_loss_follows_input_device(name, device):
             torch.zeros(4, 3),
             torch.zeros(5, 3),
             (
-                r"^RelationalKDLoss expects as many student rows as teacher rows; got 4 "
-                r"and 5\.$"
+                r"^RelationalKDLoss expects as many student rows as teacher rows; "
+                r"got 4 and 5\.$"
             ),
         ),
         (

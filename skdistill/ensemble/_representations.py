@@ -135,7 +135,9 @@ def _bagging_outputs(teacher, X):
         X, accept_sparse=["csr", "csc"], dtype=None, ensure_all_finite=False
     )
     blocks = []
-    for member, features in zip(teacher.estimators_, teacher.estimators_features_):
+    for member, features in zip(
+        teacher.estimators_, teacher.estimators_features_, strict=True
+    ):
         X_member = X[:, features]
         if is_classifier(teacher):
             proba = _bagging_member_proba(member, X_member, teacher.n_classes_)
@@ -198,7 +200,9 @@ def _adaboost_outputs(teacher, X):
     classes = teacher.classes_
     n_classes = len(classes)
     blocks = []
-    for member, weight in zip(teacher.estimators_, teacher.estimator_weights_):
+    for member, weight in zip(
+        teacher.estimators_, teacher.estimator_weights_, strict=False
+    ):
         predicted = member.predict(X)
         if n_classes == 2:
             sign = np.where(predicted == classes[1], 1.0, -1.0)
@@ -237,7 +241,7 @@ def _stacking_outputs(teacher, X):
     the second probability column for binary `predict_proba`.
     """
     blocks = []
-    for member, method in zip(teacher.estimators_, teacher.stack_method_):
+    for member, method in zip(teacher.estimators_, teacher.stack_method_, strict=True):
         if isinstance(member, str) and member == "drop":
             continue
         output = getattr(member, method)(X)
@@ -314,7 +318,9 @@ def _mlp_activations(teacher, X, layer):
     index = _mlp_hidden_layer_index(teacher, layer)
     activation = _MLP_ACTIVATIONS[teacher.activation]
     hidden = check_array(X, accept_sparse=["csr", "csc"], dtype=np.float64)
-    for weights, bias in zip(teacher.coefs_[: index + 1], teacher.intercepts_):
+    for weights, bias in zip(
+        teacher.coefs_[: index + 1], teacher.intercepts_, strict=False
+    ):
         hidden = activation(safe_sparse_dot(hidden, weights) + bias)
     return [hidden]
 
