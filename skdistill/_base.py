@@ -25,7 +25,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._html_repr import teacher_visual_block
 from ._inference import StudentPredictionMixin
+from ._progress import timed_step
 from ._student import ACTIVATIONS, MLPStudent, extract_weights
 from ._training import train_network
 
@@ -166,6 +168,11 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
     def _stratify_labels(self, y_encoded):
         return None
 
+    def _sk_visual_block_(self):
+        # Draws the teacher nested inside the estimator in notebooks, as scikit-learn
+        # draws the estimator inside GridSearchCV.
+        return teacher_visual_block(self)
+
     # --- fit phases -----------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None):
@@ -199,12 +206,15 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             self._check_prefit_teacher(teacher, y)
         y_encoded, fitted = self._encode_targets(y, teacher if prefit else None)
 
+        teacher_name = type(teacher).__name__
         if not prefit:
-            teacher = self._fit_teacher(
-                teacher, X_teacher, y, sample_weight if weights_given else None, rng
-            )
+            with timed_step(f"fitted the teacher {teacher_name}", self.verbose):
+                teacher = self._fit_teacher(
+                    teacher, X_teacher, y, sample_weight if weights_given else None, rng
+                )
 
-        targets = self._soft_targets(teacher, X_teacher, fitted)
+        with timed_step(f"computed the soft targets of {teacher_name}", self.verbose):
+            targets = self._soft_targets(teacher, X_teacher, fitted)
 
         student, history, mean, scale = self._train_student(
             X_student, y_encoded, targets, sample_weight, fitted, rng, device

@@ -120,7 +120,7 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit. Defined only when X has string column names.
 
     coefs_, intercepts_ : list of ndarray
@@ -129,7 +129,7 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
     activation_ : str
         The student's activation, fixed at fit time.
 
-    input_mean_, input_scale_ : ndarray of shape (n_features_in_,)
+    input_mean_, input_scale_ : ndarray of shape (`n_features_in_`,)
         Standardisation of the inputs learned from the training rows.
 
     loss_curve_ : list of float
@@ -335,7 +335,7 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
             )
 
     def _soft_targets(self, teacher, X, fitted):
-        return teacher_logits(teacher, X, fitted["classes_"])
+        return teacher_logits(teacher, X, fitted["classes_"], verbose=self.verbose)
 
     def _stratify_labels(self, y_encoded):
         return y_encoded
@@ -416,12 +416,12 @@ class StudentClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseEstimato
         Class labels.
     n_features_in_ : int
         Number of features the student reads.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when the student was fitted on a DataFrame with string column
         names.
     coefs_, intercepts_ : list of ndarray
         The student's float32 weights.
-    input_mean_, input_scale_ : ndarray of shape (n_features_in_,)
+    input_mean_, input_scale_ : ndarray of shape (`n_features_in_`,)
         Standardisation of the inputs.
     activation_ : str
         Non-linearity of the hidden layers.

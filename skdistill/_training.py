@@ -7,15 +7,11 @@ long tensors that it slices into batches.
 
 import copy
 import math
-import sys
 from dataclasses import dataclass, field
 
 import torch
 
-try:
-    from tqdm.auto import tqdm
-except ImportError:  # pragma: no cover - tqdm is a declared dependency
-    tqdm = None
+from ._progress import progress_bar, write_line
 
 
 @dataclass
@@ -129,9 +125,9 @@ def train_network(
     best_state = _snapshot(net)
     last_good_state = best_state
 
-    bar = None
-    if verbose >= 1 and tqdm is not None:
-        bar = tqdm(total=max_iter, desc="distilling", unit="epoch", file=sys.stderr)
+    bar = progress_bar(
+        max_iter, desc="distilling", unit="epoch", verbose=verbose, leave=True
+    )
 
     for epoch in range(1, max_iter + 1):
         net.train()
@@ -212,4 +208,4 @@ def _report_epoch(bar, verbose, history):
         bar.update(1)
     if verbose >= 2:
         details = ", ".join(f"{name}={value}" for name, value in message.items())
-        print(f"epoch {epoch}: {details}", flush=True)
+        write_line(f"epoch {epoch}: {details}")

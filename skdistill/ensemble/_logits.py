@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
+from .._progress import progress
+
 # Probabilities are clipped to this floor before the logarithm, so a class that the
 # teacher gives probability 0 gets a finite logit of about -13.8 instead of -inf.
 PROBABILITY_FLOOR = 1e-6
@@ -54,7 +56,9 @@ def _align_columns(logits, teacher_classes, classes):
     return aligned
 
 
-def teacher_logits(teacher, X, classes=None, *, chunk_size=DEFAULT_CHUNK_SIZE):
+def teacher_logits(
+    teacher, X, classes=None, *, chunk_size=DEFAULT_CHUNK_SIZE, verbose=0
+):
     """Compute the soft-target logits of a fitted classifier.
 
     Parameters
@@ -70,6 +74,9 @@ def teacher_logits(teacher, X, classes=None, *, chunk_size=DEFAULT_CHUNK_SIZE):
         the teacher's ``classes_``.
     chunk_size : int, default=65536
         Rows per call to the teacher.
+    verbose : int, default=0
+        From 1 on, shows a progress bar over the chunks on standard error when there
+        is more than one chunk.
 
     Returns
     -------
@@ -100,7 +107,8 @@ def teacher_logits(teacher, X, classes=None, *, chunk_size=DEFAULT_CHUNK_SIZE):
     classes = teacher_classes if classes is None else np.asarray(classes)
     n_rows = _num_samples(X)
     out = np.empty((n_rows, len(classes)), dtype=np.float64)
-    for start in range(0, n_rows, chunk_size):
+    starts = range(0, n_rows, chunk_size)
+    for start in progress(starts, desc="soft targets", unit="chunk", verbose=verbose):
         rows = np.arange(start, min(start + chunk_size, n_rows))
         logits, raw_classes = _raw_teacher_logits(teacher, _safe_indexing(X, rows))
         if not np.all(np.isfinite(logits)):
