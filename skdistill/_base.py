@@ -9,15 +9,18 @@ encoding, soft targets, the loss and the validation score.
 import contextlib
 import math
 import numbers
+import threading
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -28,8 +31,20 @@ from sklearn.utils.validation import (
 from ._html_repr import teacher_visual_block
 from ._inference import StudentPredictionMixin
 from ._progress import timed_step
-from ._student import ACTIVATIONS, MLPStudent, extract_weights
+from ._student import ACTIVATIONS, MLPStudent, extract_weights, load_weights
 from ._training import train_network
+from ._validation import (
+    check_numeric_array,
+    check_numeric_columns,
+    check_single_output,
+    standardised_float32,
+)
+from ._warm_start import check_warm_start, previous_student_state
+
+# torch's random generator and thread count are global to the process, so two fits in
+# threads of one process that trained at the same time would draw each other's seeded
+# random numbers. Training holds this lock, so such fits train one at a time.
+_TRAINING_LOCK = threading.RLock()
 
 _SHARED_CONSTRAINTS = {
     "alpha": [Interval(numbers.Real, 0, 1, closed="both")],
@@ -51,6 +66,7 @@ _SHARED_CONSTRAINTS = {
     "device": [str, torch.device],
     "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     "verbose": ["verbose"],
+    "warm_start": ["boolean"],
 }
 
 
@@ -126,8 +142,20 @@ def _torch_threads(n_threads):
 
 
 def _standardisation(X):
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    if sp.issparse(X):
+        mean, variance = mean_variance_axis(X, axis=0)
+        scale = np.sqrt(variance)
+    else:
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+    overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
+    if overflowed.any():
+        raise ValueError(
+            f"The mean or standard deviation of columns "
+            f"{np.flatnonzero(overflowed).tolist()} of X overflows float64, because "
+            "their values are too large in magnitude. Divide those columns by a "
+            "constant first."
+        )
     # Constant columns keep a scale of one instead of dividing by zero.
     scale[~(scale > 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0))] = (
         1.0
@@ -186,6 +214,7 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             raise
 
     def _fit_phases(self, X, y, sample_weight):
+        previous_student = previous_student_state(self)
         X_student, y = self._validate_training_data(X, y)
         # A DataFrame reaches the teacher as it is, so that a teacher fitted on named
         # columns keeps them; anything else reaches it as the validated array.
@@ -193,6 +222,11 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
         )
+        if not np.any(sample_weight > 0):
+            # scikit-learn 1.6 accepts all-zero weights, which leave no row to train on.
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
         # Equal weights are the same as none, also for teachers such as forests whose
         # bootstrap draws change as soon as any weights are passed.
         weights_given = not np.all(sample_weight == sample_weight[0])
@@ -205,6 +239,8 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         if prefit:
             self._check_prefit_teacher(teacher, y)
         y_encoded, fitted = self._encode_targets(y, teacher if prefit else None)
+        if previous_student is not None:
+            check_warm_start(self, previous_student, fitted.get("classes_"))
 
         teacher_name = type(teacher).__name__
         if not prefit:
@@ -216,8 +252,22 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         with timed_step(f"computed the soft targets of {teacher_name}", self.verbose):
             targets = self._soft_targets(teacher, X_teacher, fitted)
 
+        # A row of weight zero adds nothing to either loss term, so it is dropped
+        # before the validation split and the input standardisation too.
+        if not np.all(sample_weight > 0):
+            rows = np.flatnonzero(sample_weight > 0)
+            X_student, y_encoded = X_student[rows], y_encoded[rows]
+            targets, sample_weight = targets[rows], sample_weight[rows]
+
         student, history, mean, scale = self._train_student(
-            X_student, y_encoded, targets, sample_weight, fitted, rng, device
+            X_student,
+            y_encoded,
+            targets,
+            sample_weight,
+            fitted,
+            rng,
+            device,
+            previous_student,
         )
         self._warn_about_history(history)
         coefs, intercepts = extract_weights(student)
@@ -235,16 +285,25 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         return self
 
     def _validate_training_data(self, X, y):
-        X_student, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=np.float64,
-            ensure_all_finite=True,
-            ensure_min_samples=2,
-            y_numeric=self._y_numeric,
-            multi_output=self._multi_output,
-        )
+        check_numeric_columns(X)
+        if not self._multi_output:
+            check_single_output(y, self)
+        try:
+            X_student, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse="csr",
+                dtype=np.float64,
+                ensure_all_finite=True,
+                ensure_min_samples=2,
+                y_numeric=self._y_numeric,
+                multi_output=self._multi_output,
+            )
+        except (TypeError, ValueError) as error:
+            if getattr(X, "dtype", np.dtype(object)).kind not in "OUS":
+                raise
+            check_numeric_array(X, error)
         return X_student, y
 
     def _fit_teacher(self, teacher, X, y, sample_weight, rng):
@@ -321,14 +380,28 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         train, validation = next(splitter.split(all_rows))
         return train, validation
 
-    def _train_student(self, X, y_encoded, targets, sample_weight, fitted, rng, device):
-        mean, scale = _standardisation(X)
-        X_standardised = ((X - mean) / scale).astype(np.float32)
+    def _train_student(
+        self,
+        X,
+        y_encoded,
+        targets,
+        sample_weight,
+        fitted,
+        rng,
+        device,
+        previous_student=None,
+    ):
+        if previous_student is None:
+            mean, scale = _standardisation(X)
+        else:
+            # The previous weights were learned on the previous standardisation.
+            mean, scale = previous_student["mean"], previous_student["scale"]
+        X_standardised = standardised_float32(X, mean, scale)
         # Weights normalised to a mean of one, so that a batch mean of weighted losses
         # estimates the weighted mean over all training rows.
         weights = sample_weight / sample_weight.mean()
 
-        train_rows, validation_rows = self._split_validation(len(X), y_encoded, rng)
+        train_rows, validation_rows = self._split_validation(X.shape[0], y_encoded, rng)
         columns = {
             "X": torch.from_numpy(X_standardised),
             "target": torch.from_numpy(targets.astype(np.float32)),
@@ -347,6 +420,7 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         # The forked generator state keeps the caller's torch random state untouched,
         # while the fixed seed makes initialisation and dropout reproducible.
         with (
+            _TRAINING_LOCK,
             torch.random.fork_rng(devices=cuda_devices),
             _torch_threads(self.n_threads),
         ):
@@ -360,6 +434,12 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
                 mean,
                 scale,
             )
+            if previous_student is not None:
+                load_weights(
+                    student,
+                    previous_student["coefs"],
+                    previous_student["intercepts"],
+                )
             net = student.net.to(device)
             generator = torch.Generator().manual_seed(seed)
             history = train_network(
@@ -383,11 +463,16 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
     def _warn_about_history(self, history):
         name = type(self).__name__
         if history.diverged_epoch is not None:
-            kept = history.diverged_epoch - 1
+            kept_epoch = history.best_epoch or history.diverged_epoch - 1
+            kept_weights = (
+                f"the weights after epoch {kept_epoch}"
+                if kept_epoch
+                else "the initial weights"
+            )
             warnings.warn(
                 f"{name}: the training loss became NaN or infinite in epoch "
-                f"{history.diverged_epoch}, so training stopped and the weights after "
-                f"epoch {kept} were kept. Lower learning_rate_init (now "
+                f"{history.diverged_epoch}, so training stopped and {kept_weights} "
+                "were kept. Lower learning_rate_init (now "
                 f"{self.learning_rate_init}) or check the inputs for extreme values.",
                 ConvergenceWarning,
                 stacklevel=4,

@@ -104,6 +104,16 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
         0 prints nothing; 1 shows a progress bar over epochs on standard error; 2 also
         prints the losses of each epoch.
 
+    warm_start : bool, default=False
+        When True and the estimator is already fitted, ``fit`` continues training the
+        previous student from its weights, with the input standardisation of the
+        previous fit, for up to ``max_iter`` more epochs. ``X`` must have the same
+        columns, ``y`` the same classes, and ``hidden_layer_sizes`` and ``activation``
+        must be unchanged; otherwise ``fit`` raises. The teacher is handled as on any
+        fit: an unfitted teacher is fitted again on this call's data, so pass a fitted
+        teacher to reuse one. When False, every ``fit`` trains a new student from
+        random weights.
+
     Attributes
     ----------
     teacher_ : classifier
@@ -242,6 +252,7 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
         device="auto",
         n_threads=None,
         verbose=0,
+        warm_start=False,
     ):
         self.teacher = teacher
         self.temperature = temperature
@@ -261,6 +272,7 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -268,14 +280,18 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data with numeric, finite values. A DataFrame is passed to the
             teacher as it is, so a teacher fitted on named columns keeps its names.
+            A sparse matrix is passed to the teacher as CSR. The student
+            standardises each column, which makes its copy dense: it holds
+            ``n_samples * n_features`` float32 values while it trains.
         y : array-like of shape (n_samples,)
             Class labels: integers, strings or booleans.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, applied to both loss terms and passed to the
-            teacher's ``fit`` when it accepts them.
+            teacher's ``fit`` when it accepts them. Rows of weight zero are left out
+            of the student's training and validation rows.
 
         Returns
         -------

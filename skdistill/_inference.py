@@ -6,18 +6,35 @@ or the torch module, so a student-only estimator can carry them alone.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._student import forward_numpy
+from ._validation import check_numeric_columns, sparse_chunk_rows
 
 # Rows per numpy forward pass; bounds the hidden activations held at once to
 # chunk size * layer width float32 values.
 PREDICT_CHUNK_SIZE = 65_536
 
+# Standardised inputs are clipped to this many standard deviations before the float32
+# forward pass. Training rows lie far inside it, and an extreme but finite input would
+# otherwise overflow float32 to infinity and give NaN probabilities.
+STANDARDISED_LIMIT = 1e6
+
 
 class StudentPredictionMixin:
-    """Compute the student's raw outputs from its fitted numpy arrays."""
+    """Compute the student's raw outputs from its fitted numpy arrays.
+
+    Prediction reads the fitted arrays and writes only to arrays it creates, so one
+    fitted model can predict from several threads at once.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Sparse rows are densified a chunk at a time, as the standardisation needs.
+        tags.input_tags.sparse = True
+        return tags
 
     def _validate_prediction_data(self, X):
         # A plain float array skips validate_data, whose fixed cost dominates the
@@ -31,8 +48,14 @@ class StudentPredictionMixin:
             and np.isfinite(X).all()
         ):
             return X
+        check_numeric_columns(X)
         return validate_data(
-            self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=True
+            self,
+            X,
+            reset=False,
+            accept_sparse="csr",
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=True,
         )
 
     def _student_output(self, X):
@@ -40,9 +63,18 @@ class StudentPredictionMixin:
         check_is_fitted(self, "coefs_")
         X = self._validate_prediction_data(X)
         outputs = []
-        for start in range(0, max(len(X), 1), PREDICT_CHUNK_SIZE):
-            chunk = X[start : start + PREDICT_CHUNK_SIZE]
+        n_rows = X.shape[0]
+        step = PREDICT_CHUNK_SIZE
+        if sp.issparse(X):
+            step = min(step, sparse_chunk_rows(X.shape[1]))
+        for start in range(0, max(n_rows, 1), step):
+            chunk = X[start : start + step]
+            if sp.issparse(chunk):
+                chunk = chunk.toarray()
             standardised = (chunk - self.input_mean_) / self.input_scale_
+            np.clip(
+                standardised, -STANDARDISED_LIMIT, STANDARDISED_LIMIT, out=standardised
+            )
             outputs.append(
                 forward_numpy(
                     standardised.astype(np.float32),
@@ -62,7 +94,7 @@ class ClassifierPredictionMixin(StudentPredictionMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numeric, finite input.
 
         Returns
@@ -78,7 +110,7 @@ class ClassifierPredictionMixin(StudentPredictionMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numeric, finite input.
 
         Returns
@@ -94,7 +126,7 @@ class ClassifierPredictionMixin(StudentPredictionMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numeric, finite input.
 
         Returns

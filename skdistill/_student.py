@@ -149,6 +149,33 @@ def extract_weights(module):
     return coefs, intercepts
 
 
+def load_weights(module, coefs, intercepts):
+    """Copy weights from :func:`extract_weights` into the linear layers of ``module``.
+
+    Raises
+    ------
+    ValueError
+        If the number or the shapes of the layers differ.
+    """
+    layers = module.linear_layers()
+    if len(layers) != len(coefs):
+        raise ValueError(
+            f"The student has {len(layers)} linear layers, but {len(coefs)} weight "
+            "matrices were given."
+        )
+    with torch.no_grad():
+        for layer, coef, intercept in zip(layers, coefs, intercepts, strict=True):
+            weight = torch.as_tensor(np.asarray(coef).T, dtype=layer.weight.dtype)
+            if weight.shape != layer.weight.shape:
+                raise ValueError(
+                    f"A weight matrix of shape {tuple(np.shape(coef))} does not fit "
+                    f"a layer of {layer.in_features} inputs and {layer.out_features} "
+                    "outputs."
+                )
+            layer.weight.copy_(weight)
+            layer.bias.copy_(torch.as_tensor(intercept, dtype=layer.bias.dtype))
+
+
 def forward_numpy(X_standardised, coefs, intercepts, activation):
     """Compute the student's raw outputs with numpy.
 

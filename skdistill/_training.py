@@ -51,6 +51,12 @@ def _snapshot(net):
     return copy.deepcopy(net.state_dict())
 
 
+def _weights_are_finite(net):
+    # A finite loss can still give an infinite gradient whose step leaves NaN weights,
+    # which only the next batch would show.
+    return all(torch.isfinite(p).all() for p in net.parameters())
+
+
 def _evaluate(net, batch_loss, tensors, score, batch_size):
     """Return the weighted mean loss and the score of ``net`` on ``tensors``."""
     net.eval()
@@ -168,7 +174,7 @@ def train_network(
             history.validation_loss_curve.append(val_loss)
             history.validation_scores.append(val_score)
             monitored = val_loss
-        if not math.isfinite(monitored):
+        if not math.isfinite(monitored) or not _weights_are_finite(net):
             history.diverged_epoch = epoch
             net.load_state_dict(last_good_state)
             break

@@ -25,6 +25,7 @@ def _small_classifier():
     [_small_classifier()],
     expected_failed_checks=lambda estimator: {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_REASON,
     },
 )
 def test_estimator_checks(estimator, check):

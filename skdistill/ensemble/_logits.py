@@ -34,7 +34,7 @@ def _raw_teacher_logits(teacher, X):
     )
 
 
-def _align_columns(logits, teacher_classes, classes):
+def _align_columns(logits, teacher_classes, classes, teacher_name):
     """Reorder teacher columns into ``classes`` order, filling absent classes low."""
     if len(teacher_classes) == len(classes) and np.array_equal(
         teacher_classes, classes
@@ -43,9 +43,12 @@ def _align_columns(logits, teacher_classes, classes):
     position = {label: j for j, label in enumerate(classes)}
     unknown = [label for label in teacher_classes if label not in position]
     if unknown:
+        unknown = np.asarray(unknown).tolist()
         raise ValueError(
-            f"The teacher predicts classes {unknown} that are not among the "
-            f"classes {list(classes)} of the training labels."
+            f"The teacher {teacher_name} predicts classes {unknown} that are not "
+            f"among the classes {np.asarray(classes).tolist()} of the training "
+            "labels. Pass a teacher whose classes_ are among them, or fit it on "
+            "these labels."
         )
     # A class the teacher never saw gets a logit far below every other in its row,
     # which is the same as a probability of about PROBABILITY_FLOOR.
@@ -117,5 +120,5 @@ def teacher_logits(
                 "outputs, which cannot serve as soft targets. Check the teacher on "
                 "these rows, or impute the inputs it cannot handle."
             )
-        out[rows] = _align_columns(logits, raw_classes, classes)
+        out[rows] = _align_columns(logits, raw_classes, classes, type(teacher).__name__)
     return out
