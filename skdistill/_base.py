@@ -1,9 +1,11 @@
 """The phases of ``fit`` shared by the distilled classifier and regressor.
 
 A fit runs, in order: validate the data, encode the targets, fit or reuse the teacher,
-compute the teacher's soft targets, split off validation rows, train the student, and
-store the fitted attributes. The subclasses supply the task-specific pieces: target
-encoding, soft targets, the loss and the validation score.
+compute the teacher's soft targets, split off validation rows, label unlabelled and
+synthetic transfer rows with the teacher, compute the teacher's representation for
+feature distillation, train the student, and store the fitted attributes. The
+subclasses supply the task-specific pieces: target encoding, soft targets, the loss on
+the student's outputs and the validation score.
 """
 
 import contextlib
@@ -18,7 +20,7 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import (
@@ -28,11 +30,26 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._feature_distillation import (
+    FEATURE_CONSTRAINTS,
+    FeatureTargets,
+    check_feature_distillation,
+    feature_distillation_enabled,
+    make_loss_module,
+    with_feature_term,
+)
 from ._html_repr import teacher_visual_block
 from ._inference import StudentPredictionMixin
 from ._progress import timed_step
 from ._student import ACTIVATIONS, MLPStudent, extract_weights, load_weights
 from ._training import train_network
+from ._transfer import (
+    TRANSFER_CONSTRAINTS,
+    TeacherLabelledRows,
+    check_augment_input,
+    transfer_chunks,
+    validate_unlabeled,
+)
 from ._validation import (
     check_numeric_array,
     check_numeric_columns,
@@ -67,6 +84,8 @@ _SHARED_CONSTRAINTS = {
     "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
+    **TRANSFER_CONSTRAINTS,
+    **FEATURE_CONSTRAINTS,
 }
 
 
@@ -163,6 +182,39 @@ def _standardisation(X):
     return mean, scale
 
 
+def _stack_rows(X, X_more):
+    if sp.issparse(X) or sp.issparse(X_more):
+        return sp.vstack([X, X_more], format="csr")
+    return np.vstack([X, X_more])
+
+
+def _to_tensors(columns, device):
+    return {
+        name: torch.from_numpy(column).to(device) for name, column in columns.items()
+    }
+
+
+def _append_unlabelled_rows(train, extra):
+    """Append rows that carry soft targets but no label and weigh one each.
+
+    The label is -1 for encoded classes and NaN for regression targets, which the
+    loss functions read as "no label".
+    """
+    n_extra = len(extra["X"])
+    y = train["y"]
+    shape = (n_extra,) + y.shape[1:]
+    if np.issubdtype(y.dtype, np.integer):
+        missing = np.full(shape, -1, dtype=y.dtype)
+    else:
+        missing = np.full(shape, np.nan, dtype=y.dtype)
+    extra = {
+        **extra,
+        "y": missing,
+        "weight": np.ones(n_extra, dtype=np.float32),
+    }
+    return {name: np.concatenate([train[name], extra[name]]) for name in train}
+
+
 class BaseDistilled(StudentPredictionMixin, BaseEstimator):
     """Shared fitting and prediction machinery; use the concrete estimators."""
 
@@ -185,9 +237,13 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         """Return the teacher's soft targets for ``X`` as a float array."""
         raise NotImplementedError
 
-    def _batch_loss(self, fitted):
-        """Return ``batch_loss(net, batch) -> (loss, terms)``."""
+    def _output_loss(self, fitted):
+        """Return ``loss(output, batch) -> (loss, terms)`` on the student's outputs."""
         raise NotImplementedError
+
+    def _transfer_targets(self, teacher, X, fitted):
+        """Return the teacher's soft targets for rows that are not training rows."""
+        return self._soft_targets(teacher, X, fitted)
 
     def _validation_score(self):
         """Return ``score(net, tensors) -> float`` or None."""
@@ -203,22 +259,24 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
 
     # --- fit phases -----------------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight=None):
+    def _fit(self, X, y, sample_weight=None, X_unlabeled=None):
         """Fit the estimator, leaving it unchanged if anything raises."""
         previous_state = self.__dict__.copy()
         try:
-            return self._fit_phases(X, y, sample_weight)
+            return self._fit_phases(X, y, sample_weight, X_unlabeled)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous_state)
             raise
 
-    def _fit_phases(self, X, y, sample_weight):
+    def _fit_phases(self, X, y, sample_weight, X_unlabeled):
         previous_student = previous_student_state(self)
         X_student, y = self._validate_training_data(X, y)
         # A DataFrame reaches the teacher as it is, so that a teacher fitted on named
         # columns keeps them; anything else reaches it as the validated array.
         X_teacher = X if hasattr(X, "columns") else X_student
+        unlabeled = validate_unlabeled(self, X_unlabeled, X)
+        check_augment_input(self, X_student, unlabeled[0])
         sample_weight = _check_sample_weight(
             sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
         )
@@ -235,6 +293,7 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
 
         teacher = self.teacher if self.teacher is not None else self._default_teacher()
         self._check_teacher(teacher)
+        check_feature_distillation(self, teacher, self._hidden_layer_sizes())
         prefit = is_fitted(teacher)
         if prefit:
             self._check_prefit_teacher(teacher, y)
@@ -258,6 +317,7 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             rows = np.flatnonzero(sample_weight > 0)
             X_student, y_encoded = X_student[rows], y_encoded[rows]
             targets, sample_weight = targets[rows], sample_weight[rows]
+            X_teacher = _safe_indexing(X_teacher, rows)
 
         student, history, mean, scale = self._train_student(
             X_student,
@@ -268,6 +328,9 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             rng,
             device,
             previous_student,
+            teacher=teacher,
+            X_teacher=X_teacher,
+            unlabeled=unlabeled,
         )
         self._warn_about_history(history)
         coefs, intercepts = extract_weights(student)
@@ -390,12 +453,20 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         rng,
         device,
         previous_student=None,
+        *,
+        teacher=None,
+        X_teacher=None,
+        unlabeled=(None, None),
     ):
-        if previous_student is None:
-            mean, scale = _standardisation(X)
-        else:
+        X_unlabeled = unlabeled[0]
+        if previous_student is not None:
             # The previous weights were learned on the previous standardisation.
             mean, scale = previous_student["mean"], previous_student["scale"]
+        elif X_unlabeled is not None:
+            # Unlabelled rows are real data, so they shape the input scaling too.
+            mean, scale = _standardisation(_stack_rows(X, X_unlabeled))
+        else:
+            mean, scale = _standardisation(X)
         X_standardised = standardised_float32(X, mean, scale)
         # Weights normalised to a mean of one, so that a batch mean of weighted losses
         # estimates the weighted mean over all training rows.
@@ -403,18 +474,38 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
 
         train_rows, validation_rows = self._split_validation(X.shape[0], y_encoded, rng)
         columns = {
-            "X": torch.from_numpy(X_standardised),
-            "target": torch.from_numpy(targets.astype(np.float32)),
-            "y": torch.from_numpy(y_encoded),
-            "weight": torch.from_numpy(weights.astype(np.float32)),
+            "X": X_standardised,
+            "target": targets.astype(np.float32),
+            "y": y_encoded,
+            "weight": weights.astype(np.float32),
         }
+        train = {name: column[train_rows] for name, column in columns.items()}
+        validation = None
+        if validation_rows is not None:
+            validation = {
+                name: column[validation_rows] for name, column in columns.items()
+            }
 
-        def select(rows):
-            index = torch.from_numpy(rows)
-            return {name: t[index].to(device) for name, t in columns.items()}
+        features = None
+        if feature_distillation_enabled(self):
+            X_teacher_train = _safe_indexing(X_teacher, train_rows)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            features = FeatureTargets(self, teacher, X_teacher_train, seed)
+            train["feature"] = features.transform(X_teacher_train)
+        extra = self._teacher_labelled_rows(
+            teacher,
+            X[train_rows],
+            X_teacher,
+            unlabeled,
+            fitted,
+            mean,
+            scale,
+            features,
+            rng,
+        )
+        if len(extra):
+            train = _append_unlabelled_rows(train, extra.arrays())
 
-        train = select(train_rows)
-        validation = None if validation_rows is None else select(validation_rows)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         cuda_devices = [device] if device.type == "cuda" else []
         # The forked generator state keeps the caller's torch random state untouched,
@@ -425,10 +516,11 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             _torch_threads(self.n_threads),
         ):
             torch.manual_seed(seed)
+            hidden_layer_sizes = self._hidden_layer_sizes()
             student = MLPStudent(
                 X.shape[1],
                 targets.shape[1],
-                self._hidden_layer_sizes(),
+                hidden_layer_sizes,
                 self.activation,
                 self.dropout,
                 mean,
@@ -441,14 +533,19 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
                     previous_student["intercepts"],
                 )
             net = student.net.to(device)
+            batch_loss, extra_parameters = self._make_batch_loss(
+                student, fitted, features, hidden_layer_sizes, device
+            )
             generator = torch.Generator().manual_seed(seed)
             history = train_network(
                 net,
-                self._batch_loss(fitted),
-                train,
-                validation=validation,
+                batch_loss,
+                _to_tensors(train, device),
+                validation=None
+                if validation is None
+                else _to_tensors(validation, device),
                 validation_score=self._validation_score(),
-                batch_size=min(self.batch_size, len(train_rows)),
+                batch_size=min(self.batch_size, len(train["X"])),
                 max_iter=self.max_iter,
                 learning_rate_init=self.learning_rate_init,
                 weight_decay=self.weight_decay,
@@ -456,9 +553,59 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
                 tol=self.tol,
                 generator=generator,
                 verbose=self.verbose,
+                extra_parameters=extra_parameters,
             )
         student.cpu().eval()
         return student, history, mean, scale
+
+    def _teacher_labelled_rows(
+        self, teacher, X_train, X_teacher, unlabeled, fitted, mean, scale, features, rng
+    ):
+        """Label the unlabelled rows and the transfer rows with the teacher."""
+        X_unlabeled, X_unlabeled_teacher = unlabeled
+        extra = TeacherLabelledRows(
+            lambda rows: self._transfer_targets(teacher, rows, fitted),
+            mean,
+            scale,
+            X_teacher,
+            features=None if features is None else features.transform,
+        )
+        if X_unlabeled is not None:
+            extra.add(X_unlabeled, X_unlabeled_teacher)
+        if self.augment is not None:
+            # Transfer rows come from training rows only: a synthetic copy of a
+            # validation row would leak it into training and bias early stopping.
+            X_source = X_train
+            if X_unlabeled is not None:
+                X_source = _stack_rows(X_source, X_unlabeled)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            for chunk in transfer_chunks(self, X_source, seed):
+                extra.add(chunk)
+        return extra
+
+    def _make_batch_loss(self, student, fitted, features, hidden_layer_sizes, device):
+        """Return the batch loss and the trainable parameters of the feature loss."""
+        output_loss = self._output_loss(fitted)
+        if features is None:
+
+            def batch_loss(net, batch):
+                return output_loss(net(batch["X"]), batch)
+
+            return batch_loss, []
+        loss_module = make_loss_module(
+            self,
+            hidden_layer_sizes[self.feature_layer],
+            features.width,
+            device,
+        )
+        batch_loss = with_feature_term(
+            output_loss,
+            student,
+            loss_module,
+            float(self.feature_weight),
+            self.feature_layer,
+        )
+        return batch_loss, list(loss_module.parameters())
 
     def _warn_about_history(self, history):
         name = type(self).__name__

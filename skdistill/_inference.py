@@ -136,3 +136,60 @@ class ClassifierPredictionMixin(StudentPredictionMixin):
             ``classes_``.
         """
         return log_softmax(self._student_output(X).astype(np.float64), axis=1)
+
+
+class RegressorPredictionMixin(StudentPredictionMixin):
+    """``predict`` of a regression student, on the scale of the original targets."""
+
+    def predict(self, X):
+        """Predict targets with the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric, finite input.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions in the units of ``y``; one dimension for a single output.
+        """
+        output = self._student_output(X).astype(np.float64)
+        output *= self.target_scale_
+        output += self.target_mean_
+        if self.n_outputs_ == 1:
+            return output.ravel()
+        return output
+
+
+class StudentOnlyMixin:
+    """A student that keeps only fitted arrays and is made by ``to_student``.
+
+    Subclasses name the estimator that trains them in ``_trainer_name`` and list the
+    attributes they carry in ``_fitted_attributes``.
+    """
+
+    _trainer_name = None
+    _fitted_attributes = ()
+
+    @classmethod
+    def _from_fitted(cls, estimator):
+        check_is_fitted(estimator, "coefs_")
+        student = cls()
+        for name in cls._fitted_attributes:
+            if hasattr(estimator, name):
+                setattr(student, name, getattr(estimator, name))
+        return student
+
+    def fit(self, X, y=None):
+        """Raise, because a student is trained by its distilled estimator.
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
+        raise TypeError(
+            f"{type(self).__name__} cannot be fitted; fit a {self._trainer_name} and "
+            "call its to_student() method."
+        )

@@ -225,13 +225,15 @@ def test_divergence_in_first_epoch_keeps_initial_weights(iris, monkeypatch):
     model = distiller(early_stopping=False)
 
     def nan_loss(fitted):
-        def batch_loss(net, batch):
-            loss = net(batch["X"]).sum() * torch.tensor(float("nan"))
+        def output_loss(output, batch):
+            loss = output.sum() * torch.tensor(float("nan"))
             return loss, {"kd": loss, "ce": loss}
 
-        return batch_loss
+        return output_loss
 
-    monkeypatch.setattr(DistilledClassifier, "_batch_loss", lambda self, f: nan_loss(f))
+    monkeypatch.setattr(
+        DistilledClassifier, "_output_loss", lambda self, f: nan_loss(f)
+    )
     message = (
         "DistilledClassifier: the training loss became NaN or infinite in epoch 1, so "
         "training stopped and the initial weights were kept. Lower learning_rate_init "
