@@ -1,7 +1,8 @@
 """Distil scikit-learn ensembles into small PyTorch MLP students."""
 
 from ._classifier import DistilledClassifier, StudentClassifier
+from .export import to_onnx
 
 __version__ = "0.1.0"
 
-__all__ = ["DistilledClassifier", "StudentClassifier", "__version__"]
+__all__ = ["DistilledClassifier", "StudentClassifier", "to_onnx", "__version__"]
