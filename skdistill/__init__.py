@@ -2,6 +2,7 @@
 
 from ._classifier import DistilledClassifier, StudentClassifier
 from ._regressor import DistilledRegressor, StudentRegressor
+from .export import to_onnx
 
 __version__ = "0.1.0"
 
@@ -10,5 +11,6 @@ __all__ = [
     "DistilledRegressor",
     "StudentClassifier",
     "StudentRegressor",
+    "to_onnx",
     "__version__",
 ]

@@ -41,7 +41,13 @@ from ._feature_distillation import (
 from ._html_repr import teacher_visual_block
 from ._inference import StudentPredictionMixin
 from ._progress import timed_step
-from ._student import ACTIVATIONS, MLPStudent, extract_weights, load_weights
+from ._student import (
+    ACTIVATIONS,
+    MLPStudent,
+    extract_weights,
+    load_weights,
+    student_from_weights,
+)
 from ._training import train_network
 from ._transfer import (
     TRANSFER_CONSTRAINTS,
@@ -256,6 +262,30 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         # Draws the teacher nested inside the estimator in notebooks, as scikit-learn
         # draws the estimator inside GridSearchCV.
         return teacher_visual_block(self)
+
+    # --- saving and loading ---------------------------------------------------------
+
+    def __getstate__(self):
+        # The torch module is left out and rebuilt from the numpy weights on loading.
+        # Saved files then hold only arrays, so a student trained on a GPU loads on a
+        # machine without one, and skops loads it without trusting any torch type.
+        state = dict(super().__getstate__())
+        state.pop("student_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "coefs_" not in state:
+            return
+        with _TRAINING_LOCK:
+            self.student_ = student_from_weights(
+                self.coefs_,
+                self.intercepts_,
+                self.activation_,
+                self.input_mean_,
+                self.input_scale_,
+                dropout=self.dropout,
+            )
 
     # --- fit phases -----------------------------------------------------------------
 

@@ -176,6 +176,50 @@ def load_weights(module, coefs, intercepts):
             layer.bias.copy_(torch.as_tensor(intercept, dtype=layer.bias.dtype))
 
 
+def student_from_weights(
+    coefs, intercepts, activation, input_mean, input_scale, *, dropout=0.0
+):
+    """Rebuild an :class:`MLPStudent` in eval mode on the CPU from numpy weights.
+
+    The inverse of :func:`extract_weights`: the module's parameters equal the arrays
+    bit for bit. The random initialisation of the layers, overwritten at once, runs
+    on a forked generator, so torch's global random state ends as it was. Callers
+    in threads must hold the lock that training holds, because another thread's
+    draws in between would be undone.
+
+    Parameters
+    ----------
+    coefs, intercepts : lists of ndarray
+        As returned by :func:`extract_weights`.
+    activation : str
+    input_mean, input_scale : ndarray of shape (n_features,)
+    dropout : float, default=0.0
+        Dropout probability of the rebuilt layers; it has no effect in eval mode.
+
+    Returns
+    -------
+    student : MLPStudent
+
+    Raises
+    ------
+    ValueError
+        If the shapes of the weight matrices do not chain into a network.
+    """
+    hidden_layer_sizes = [np.shape(coef)[1] for coef in coefs[:-1]]
+    with torch.random.fork_rng(devices=[]):
+        student = MLPStudent(
+            np.shape(coefs[0])[0],
+            np.shape(coefs[-1])[1],
+            hidden_layer_sizes,
+            activation,
+            dropout,
+            input_mean,
+            input_scale,
+        )
+    load_weights(student, coefs, intercepts)
+    return student.eval()
+
+
 def forward_numpy(X_standardised, coefs, intercepts, activation):
     """Compute the student's raw outputs with numpy.
 
