@@ -5,19 +5,12 @@ This package reads each kind's outputs as logits (:func:`teacher_logits`), makes
 honest targets for the rows a teacher was fitted on (:func:`training_logits`,
 :func:`oob_logits`, :func:`oof_logits`), and wraps what scikit-learn lacks for
 distillation: an average of separately fitted models (:class:`AveragingClassifier`)
-and label encoding for XGBoost (:class:`LabelEncodedClassifier`). It also computes
-teachers' intermediate representations for feature distillation
-(:class:`TeacherRepresentation`).
+and label encoding for XGBoost (:class:`LabelEncodedClassifier`).
 """
 
 from ._averaging import AveragingClassifier
 from ._encoding import LabelEncodedClassifier
 from ._logits import gives_soft_targets, teacher_logits
-from ._representations import (
-    TeacherRepresentation,
-    representation_kind,
-    teacher_representation,
-)
 from ._targets import (
     TARGET_METHODS,
     TrainingLogits,
@@ -32,15 +25,12 @@ __all__ = [
     "TARGET_METHODS",
     "AveragingClassifier",
     "LabelEncodedClassifier",
-    "TeacherRepresentation",
     "TrainingLogits",
     "gives_soft_targets",
     "oob_logits",
     "oof_logits",
-    "representation_kind",
     "resolve_target_method",
     "supports_oob",
     "teacher_logits",
-    "teacher_representation",
     "training_logits",
 ]

@@ -41,43 +41,41 @@ def _estimator_has(name):
 class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
     """Fit a classifier on labels encoded as 0..K-1 and map its outputs back.
 
-        XGBoost's ``XGBClassifier`` only accepts the labels ``0, 1, ..., K-1``. This
-        wrapper encodes any labels (strings, gapped integers, booleans) in sorted order,
-        fits a clone of ``estimator`` on the codes, and returns the original labels from
-        ``predict``. :class:`~skdistill.DistilledClassifier` wraps an unfitted
-        XGBoost teacher in it by itself. To use an XGBoost model that you fit yourself
-        as a prefit teacher with labels other than 0..K-1, fit it inside this wrapper.
+    XGBoost's ``XGBClassifier`` only accepts the labels ``0, 1, ..., K-1``. This
+    wrapper encodes any labels (strings, gapped integers, booleans) in sorted order,
+    fits a clone of ``estimator`` on the codes, and returns the original labels from
+    ``predict``. :class:`~skdistill.DistilledClassifier` wraps an unfitted
+    XGBoost teacher in it by itself. To use an XGBoost model that you fit yourself
+    as a prefit teacher with labels other than 0..K-1, fit it inside this wrapper.
 
-        Parameters
-        ----------
-        estimator : classifier
-            The classifier to fit on the encoded labels. It is cloned; the object passed
-            in is never changed.
+    Parameters
+    ----------
+    estimator : classifier
+        The classifier to fit on the encoded labels. It is cloned; the object passed
+        in is never changed.
 
-        Attributes
-        ----------
-        estimator_ : classifier
-            The fitted clone of ``estimator``, whose ``classes_`` are ``0..K-1``.
-        classes_ : ndarray of shape (n_classes,)
-            The original labels; code ``k`` stands for ``classes_[k]``.
-        n_features_in_ : int
-            Number of features of ``X`` in fit, when the estimator records it.
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted clone of ``estimator``, whose ``classes_`` are ``0..K-1``.
+    classes_ : ndarray of shape (n_classes,)
+        The original labels; code ``k`` stands for ``classes_[k]``.
+    n_features_in_ : int
+        Number of features of ``X`` in fit, when the estimator records it.
 
-        Examples
-        --------
-        >>> import warnings
-
-    import numpy as np
-        >>> from sklearn.datasets import load_iris
-        >>> from sklearn.ensemble import HistGradientBoostingClassifier
-        >>> from skdistill.ensemble import LabelEncodedClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> names = np.array(["setosa", "versicolor", "virginica"])[y]
-        >>> model = LabelEncodedClassifier(HistGradientBoostingClassifier(max_iter=5))
-        >>> model.fit(X, names).classes_.tolist()
-        ['setosa', 'versicolor', 'virginica']
-        >>> model.estimator_.classes_.tolist()
-        [0, 1, 2]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import HistGradientBoostingClassifier
+    >>> from skdistill.ensemble import LabelEncodedClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> names = np.array(["setosa", "versicolor", "virginica"])[y]
+    >>> model = LabelEncodedClassifier(HistGradientBoostingClassifier(max_iter=5))
+    >>> model.fit(X, names).classes_.tolist()
+    ['setosa', 'versicolor', 'virginica']
+    >>> model.estimator_.classes_.tolist()
+    [0, 1, 2]
     """
 
     def __init__(self, estimator):
