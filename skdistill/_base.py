@@ -236,12 +236,23 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         """
         raise NotImplementedError
 
+    def _prepare_teacher(self, teacher):
+        """Return the teacher to check and fit, for example wrapped for its labels."""
+        return teacher
+
     def _check_teacher(self, teacher):
         """Raise before any fitting if ``teacher`` cannot give soft targets."""
 
     def _soft_targets(self, teacher, X, fitted):
         """Return the teacher's soft targets for ``X`` as a float array."""
         raise NotImplementedError
+
+    def _training_targets(self, teacher, X, y, sample_weight, prefit, rng, fitted):
+        """Return the soft targets of the training rows; ``fitted`` may gain entries.
+
+        ``sample_weight`` is None when all weights are equal.
+        """
+        return self._soft_targets(teacher, X, fitted)
 
     def _output_loss(self, fitted):
         """Return ``loss(output, batch) -> (loss, terms)`` on the student's outputs."""
@@ -322,6 +333,7 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         device = resolve_device(self.device)
 
         teacher = self.teacher if self.teacher is not None else self._default_teacher()
+        teacher = self._prepare_teacher(teacher)
         self._check_teacher(teacher)
         check_feature_distillation(self, teacher, self._hidden_layer_sizes())
         prefit = is_fitted(teacher)
@@ -339,7 +351,15 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
                 )
 
         with timed_step(f"computed the soft targets of {teacher_name}", self.verbose):
-            targets = self._soft_targets(teacher, X_teacher, fitted)
+            targets = self._training_targets(
+                teacher,
+                X_teacher,
+                y,
+                sample_weight if weights_given else None,
+                prefit,
+                rng,
+                fitted,
+            )
 
         # A row of weight zero adds nothing to either loss term, so it is dropped
         # before the validation split and the input standardisation too.

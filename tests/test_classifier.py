@@ -11,7 +11,6 @@ from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     RandomForestClassifier,
-    VotingClassifier,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -462,19 +461,19 @@ def test_classifier_rejects_unknown_device(iris):
         DistilledClassifier(small_forest(), device="tpu", **FAST).fit(X, y)
 
 
-def test_classifier_rejects_hard_voting_teacher(iris):
+def test_classifier_rejects_teacher_without_soft_outputs(iris):
     X, y = iris
-    teacher = VotingClassifier(
-        [("tree", DecisionTreeClassifier()), ("lr", LogisticRegression())],
-        voting="hard",
-    )
+
+    class PredictOnly(DecisionTreeClassifier):
+        predict_proba = property()
+
     message = (
-        "The teacher VotingClassifier has neither predict_proba nor decision_function, "
-        "so it gives no soft targets. Use a classifier with one of them. For a "
-        "VotingClassifier, use voting='soft'."
+        "The teacher PredictOnly has neither predict_proba nor decision_function and "
+        "is not a hard-voting ensemble, so it gives no soft targets. Use a classifier "
+        "with one of them."
     )
     with pytest.raises(TypeError, match=re.escape(message)):
-        DistilledClassifier(teacher, **FAST).fit(X, y)
+        DistilledClassifier(PredictOnly(), **FAST).fit(X, y)
 
 
 def test_classifier_rejects_prefit_teacher_missing_classes(iris):
