@@ -224,8 +224,8 @@ def test_teacher_logits_rejects_unknown_class(iris_named):
     X, y = iris_named
     teacher = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
     message = (
-        "The teacher predicts classes ['c'] that are not among the classes "
-        "['a', 'b'] of the training labels."
+        "The teacher RandomForestClassifier predicts classes ['c'] that are not "
+        "among the classes ['a', 'b'] of the training labels."
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         teacher_logits(teacher, X, classes=["a", "b"])
