@@ -1,15 +1,15 @@
 """Safe loading with skops and export of fitted students to ONNX.
 
-A fitted estimator saves as numpy arrays only (its torch module is rebuilt from the
-arrays on loading), so :func:`skops.io.load` can read it after trusting nothing but
-this library's own estimator types. :func:`load` does that.
+A fitted estimator of this library saves as numpy arrays only, because its torch
+module is rebuilt from the arrays on loading. So :func:`skops.io.load` can read it
+after trusting nothing but this library's own estimator types. :func:`load` does that.
 
-:func:`to_onnx` turns a fitted :class:`~skdistill.DistilledClassifier` or
-:class:`~skdistill.StudentClassifier`, alone or as the last step of a scikit-learn
-``Pipeline``, into one ONNX graph with skl2onnx. The graph computes the student's
-standardisation, layers and softmax, and outputs labels and probabilities the way
-skl2onnx's own classifiers do. The teacher is not part of the graph, because
-prediction never uses it.
+:func:`to_onnx` turns a fitted distilled estimator or student, alone or as the last
+step of a scikit-learn ``Pipeline``, into one ONNX graph with skl2onnx. The graph
+computes the student's standardisation and layers. A classifier's graph adds a
+softmax and outputs labels and probabilities the way skl2onnx's own classifiers do.
+A regressor's graph outputs the predictions in the units of ``y``. The teacher is
+not part of the graph, because prediction never uses it.
 
 Both need the ``export`` extra: ``pip install "skdistill[export]"``.
 """
@@ -20,13 +20,17 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import DistilledClassifier, StudentClassifier
+from ._regressor import DistilledRegressor, StudentRegressor
 
 __all__ = ["load", "register_onnx_converters", "to_onnx", "trusted_types"]
+
+_CLASSIFIER_TYPES = (DistilledClassifier, StudentClassifier)
+_REGRESSOR_TYPES = (DistilledRegressor, StudentRegressor)
 
 # Classes whose instances a skops file of this library may contain. Their saved state
 # is numpy arrays, numbers and strings, and prediction indexes those arrays only
 # through numpy, which checks every index.
-_ESTIMATOR_TYPES = (DistilledClassifier, StudentClassifier)
+_ESTIMATOR_TYPES = _CLASSIFIER_TYPES + _REGRESSOR_TYPES
 
 # skops 0.16 does not trust numpy dtypes by default, yet fitted scikit-learn
 # transformers such as SimpleImputer store one. skops rebuilds a dtype from an empty
@@ -58,8 +62,9 @@ def trusted_types():
     """List the type names that :func:`load` trusts beyond skops' defaults.
 
     These are the estimator classes of this library and ``numpy.dtype``. A file
-    saved from a :class:`~skdistill.StudentClassifier`, or from a ``Pipeline`` of
-    scikit-learn preprocessing ending in one, contains no other untrusted type.
+    saved from a :class:`~skdistill.StudentClassifier` or
+    :class:`~skdistill.StudentRegressor`, or from a ``Pipeline`` of scikit-learn
+    preprocessing ending in one, contains no other untrusted type.
 
     Returns
     -------
@@ -304,17 +309,60 @@ def _convert_classifier(scope, operator, container):
     )
 
 
+def _regressor_output_shapes(operator):
+    """Set the output of a student regressor: one column per target."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    from skl2onnx.common.utils import check_input_and_output_numbers
+
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    tensor_type = (
+        DoubleTensorType if _is_double(operator.inputs[0].type) else FloatTensorType
+    )
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_outputs = int(operator.raw_operator.n_outputs_)
+    operator.outputs[0].set_type(tensor_type([n_rows, n_outputs]))
+
+
+def _convert_regressor(scope, operator, container):
+    """Write a fitted student regressor as ONNX nodes (a skl2onnx converter)."""
+    proto = _onnx_proto()
+    model = operator.raw_operator
+    outputs = _onnx_student_output(scope, container, model, operator.inputs[0])
+
+    # The student predicts standardised targets. Undoing the standardisation runs in
+    # the input's float type, as the numpy path does in float64.
+    if _is_double(operator.inputs[0].type):
+        output_type, output_dtype = proto.DOUBLE, np.float64
+    else:
+        output_type, output_dtype = proto.FLOAT, np.float32
+    n_outputs = len(model.target_mean_)
+    mean = scope.get_unique_variable_name("target_mean")
+    scale = scope.get_unique_variable_name("target_scale")
+    for name, values in ((mean, model.target_mean_), (scale, model.target_scale_)):
+        container.add_initializer(
+            name, output_type, [n_outputs], np.asarray(values, dtype=output_dtype)
+        )
+    outputs = _add_node(scope, container, "Cast", [outputs], to=output_type)
+    outputs = _add_node(scope, container, "Mul", [outputs, scale])
+    container.add_node(
+        "Add",
+        [outputs, mean],
+        [operator.outputs[0].full_name],
+        name=scope.get_unique_operator_name("Add"),
+    )
+
+
 def register_onnx_converters():
     """Register skl2onnx converters for this library's estimators.
 
     After this call, :func:`skl2onnx.to_onnx` and :func:`skl2onnx.convert_sklearn`
-    convert a fitted :class:`~skdistill.DistilledClassifier` or
-    :class:`~skdistill.StudentClassifier` anywhere in a ``Pipeline``.
+    convert the fitted estimators and students of this library anywhere in a
+    ``Pipeline``.
     :func:`to_onnx` calls it for you. Calling it again replaces the registration
     with an identical one.
 
-    The converters accept skl2onnx's classifier options ``zipmap`` (True, False or
-    ``"columns"``), ``nocl`` and ``output_class_labels``.
+    The classifier converters accept skl2onnx's classifier options ``zipmap`` (True,
+    False or ``"columns"``), ``nocl`` and ``output_class_labels``.
 
     Examples
     --------
@@ -326,13 +374,20 @@ def register_onnx_converters():
         calculate_linear_classifier_output_shapes,
     )
 
-    for cls in _ESTIMATOR_TYPES:
+    for cls in _CLASSIFIER_TYPES:
         skl2onnx.update_registered_converter(
             cls,
             f"Skdistill{cls.__name__}",
             calculate_linear_classifier_output_shapes,
             _convert_classifier,
             options=_ONNX_OPTIONS,
+        )
+    for cls in _REGRESSOR_TYPES:
+        skl2onnx.update_registered_converter(
+            cls,
+            f"Skdistill{cls.__name__}",
+            _regressor_output_shapes,
+            _convert_regressor,
         )
 
 
@@ -351,16 +406,19 @@ def _default_initial_types(model):
 def to_onnx(model, X=None, *, initial_types=None, options=None, target_opset=None):
     """Convert a fitted student, or a Pipeline ending in one, to an ONNX model.
 
-    The graph reads raw features and runs the student's standardisation, its layers
-    and a softmax. Like skl2onnx's classifiers, it has two outputs: ``label``, the
-    predicted class, and ``probabilities``, the class probabilities in the order of
-    ``classes_`` (a list of dicts named ``output_probability`` unless the option
-    ``zipmap`` is False). In ONNX Runtime the probabilities match ``predict_proba``
-    to about 1e-6 in float32.
+    The graph reads raw features and runs the student's standardisation and layers.
+    A classifier's graph adds a softmax and, like skl2onnx's classifiers, has two
+    outputs: ``label``, the predicted class, and ``probabilities``, the class
+    probabilities in the order of ``classes_`` (a list of dicts named
+    ``output_probability`` unless the option ``zipmap`` is False). In ONNX Runtime
+    the probabilities match ``predict_proba`` to about 1e-6 in float32. A
+    regressor's graph has one output, ``variable``, of shape
+    ``(n_samples, n_outputs_)`` in the units of ``y``.
 
     Parameters
     ----------
-    model : DistilledClassifier, StudentClassifier or Pipeline
+    model : DistilledClassifier, StudentClassifier, DistilledRegressor, \
+            StudentRegressor or Pipeline
         A fitted estimator of this library, or a fitted ``Pipeline`` of scikit-learn
         steps that skl2onnx converts (scalers, one-hot encoders, imputers,
         ``ColumnTransformer``) ending in one.
@@ -375,6 +433,7 @@ def to_onnx(model, X=None, *, initial_types=None, options=None, target_opset=Non
     options : dict, default=None
         skl2onnx conversion options, for example ``{"zipmap": False}`` for a plain
         probability tensor, or ``{id(step): {"zipmap": False}}`` for one step.
+        Regressors take no options.
     target_opset : int or dict, default=None
         ONNX opset to target; None uses the newest one skl2onnx supports.
 

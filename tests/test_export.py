@@ -6,15 +6,20 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_breast_cancer, load_iris
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_iris,
+    load_linnerud,
+)
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skdistill import DistilledClassifier, to_onnx
+from skdistill import DistilledClassifier, DistilledRegressor, to_onnx
 from skdistill.export import register_onnx_converters
 
 ort = pytest.importorskip(
@@ -200,3 +205,30 @@ def test_registered_converter_serves_skl2onnx(cancer_model, cancer_split):
     )
     labels, proba = _run(onnx_model, X_test.astype(np.float32))
     _assert_matches(cancer_model, X_test, labels, proba)
+
+
+@pytest.mark.parametrize("kind", ["distilled", "student"])
+def test_to_onnx_regressor_matches_predict(kind):
+    X, y = load_diabetes(return_X_y=True)
+    teacher = RandomForestRegressor(n_estimators=10, random_state=0)
+    model = DistilledRegressor(teacher, **FAST).fit(X, y)
+    model = model if kind == "distilled" else model.to_student()
+    onnx_model = to_onnx(model)
+    assert [output.name for output in onnx_model.graph.output] == ["variable"]
+    (predictions,) = _run(onnx_model, X.astype(np.float32))
+    assert predictions.shape == (len(X), 1)
+    assert predictions.dtype == np.float32
+    # Targets up to about 300 in float32: relative rounding of about 1e-7.
+    np.testing.assert_allclose(predictions.ravel(), model.predict(X), rtol=1e-6)
+
+
+def test_to_onnx_multi_output_regressor_pipeline_double():
+    X, y = load_linnerud(return_X_y=True)
+    teacher = RandomForestRegressor(n_estimators=10, random_state=0)
+    pipeline = make_pipeline(StandardScaler(), DistilledRegressor(teacher, **FAST)).fit(
+        X, y
+    )
+    (predictions,) = _run(to_onnx(pipeline, X), X)
+    assert predictions.shape == (len(X), 3)
+    assert predictions.dtype == np.float64
+    np.testing.assert_allclose(predictions, pipeline.predict(X), rtol=1e-9)

@@ -9,14 +9,14 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_wine
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdistill import DistilledClassifier, StudentClassifier
+from skdistill import DistilledClassifier, DistilledRegressor, StudentClassifier
 
 sio = pytest.importorskip(
     "skops.io", reason='needs the export extra: pip install "skdistill[export]"'
@@ -159,7 +159,27 @@ def test_unfitted_estimator_round_trips(tmp_path):
 
 
 def test_trusted_types_are_library_estimators():
-    assert trusted_types() == [DISTILLED_TYPE, STUDENT_TYPE, "numpy.dtype"]
+    assert trusted_types() == [
+        DISTILLED_TYPE,
+        STUDENT_TYPE,
+        "skdistill._regressor.DistilledRegressor",
+        "skdistill._regressor.StudentRegressor",
+        "numpy.dtype",
+    ]
+
+
+@pytest.mark.parametrize("method", ["pickle", "joblib", "skops"])
+def test_regressor_round_trip_identical_predictions(tmp_path, method):
+    X, y = load_diabetes(return_X_y=True)
+    teacher = RandomForestRegressor(n_estimators=10, random_state=0)
+    model = DistilledRegressor(teacher, **FAST).fit(X, y)
+    for original in (model, model.to_student()):
+        loaded = _round_trip(original, method, tmp_path / "model.bin")
+        assert type(loaded) is type(original)
+        np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
+    assert sio.get_untrusted_types(data=sio.dumps(model.to_student())) == [
+        "skdistill._regressor.StudentRegressor"
+    ]
 
 
 def test_skops_student_needs_only_library_type(model):
