@@ -13,6 +13,7 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -147,7 +148,7 @@ def _check_row_count(ensemble, n_rows):
 
 def _forest_oob_proba(forest, X):
     """Return the out-of-bag probability sums and the number of trees per row."""
-    n_rows = len(X)
+    n_rows = X.shape[0]
     totals = np.zeros((n_rows, len(forest.classes_)))
     counts = np.zeros(n_rows)
     if (
@@ -251,9 +252,14 @@ def oob_logits(teacher, X, y=None, classes=None):
     n_rows = _num_samples(X_ensemble)
     _check_row_count(ensemble, n_rows)
     if isinstance(ensemble, BaggingClassifier):
-        totals, counts = _bagging_oob_votes(ensemble, np.asarray(X_ensemble))
+        X_members = X_ensemble if sp.issparse(X_ensemble) else np.asarray(X_ensemble)
+        totals, counts = _bagging_oob_votes(ensemble, X_members)
     else:
-        X_trees = np.ascontiguousarray(X_ensemble, dtype=np.float32)
+        if sp.issparse(X_ensemble):
+            # Trees read sparse rows as CSR float32, which also indexes by row.
+            X_trees = sp.csr_matrix(X_ensemble, dtype=np.float32)
+        else:
+            X_trees = np.ascontiguousarray(X_ensemble, dtype=np.float32)
         if y is not None:
             _check_in_bag_rows(ensemble, X_trees, np.asarray(y))
         totals, counts = _forest_oob_proba(ensemble, X_trees)
