@@ -172,7 +172,7 @@ def _forest_oob_proba(forest, X):
 
 
 def _bagging_oob_votes(bagging, X):
-    n_rows = len(X)
+    n_rows = X.shape[0]
     totals = np.zeros((n_rows, len(bagging.classes_)))
     counts = np.zeros(n_rows)
     for member, features, in_bag in zip(
@@ -252,7 +252,11 @@ def oob_logits(teacher, X, y=None, classes=None):
     n_rows = _num_samples(X_ensemble)
     _check_row_count(ensemble, n_rows)
     if isinstance(ensemble, BaggingClassifier):
-        X_members = X_ensemble if sp.issparse(X_ensemble) else np.asarray(X_ensemble)
+        X_members = (
+            sp.csr_matrix(X_ensemble)
+            if sp.issparse(X_ensemble)
+            else np.asarray(X_ensemble)
+        )
         totals, counts = _bagging_oob_votes(ensemble, X_members)
     else:
         if sp.issparse(X_ensemble):
