@@ -5,6 +5,8 @@ The methods here read only the fitted arrays (``coefs_``, ``intercepts_``,
 or the torch module, so a student-only estimator can carry them alone.
 """
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
@@ -178,7 +180,8 @@ class StudentOnlyMixin:
         student = cls()
         for name in cls._fitted_attributes:
             if hasattr(estimator, name):
-                setattr(student, name, getattr(estimator, name))
+                # A deep copy, so that changing one model's arrays leaves the other's.
+                setattr(student, name, copy.deepcopy(getattr(estimator, name)))
         return student
 
     def fit(self, X, y=None):

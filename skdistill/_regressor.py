@@ -142,7 +142,9 @@ None, default=None
         Seeds the validation split, transfer rows, weight initialisation, batch
         order and dropout, and every ``random_state`` parameter of an unfitted
         teacher that is left at None. With an int, a refit gives identical
-        predictions. Fitting changes neither numpy's nor torch's global random state.
+        predictions, and fitting changes neither numpy's nor torch's global random
+        state. None draws the seeds from numpy's global random state, as
+        scikit-learn estimators do.
 
     device : str or torch.device, default="auto"
         Where the student trains. ``"auto"`` uses CUDA when torch finds a GPU and the

@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils.validation import _check_sample_weight
 
 
 def fidelity_score(teacher_pred, student_pred, *, sample_weight=None):
@@ -33,4 +34,10 @@ def fidelity_score(teacher_pred, student_pred, *, sample_weight=None):
     teacher_pred = column_or_1d(teacher_pred)
     student_pred = column_or_1d(student_pred)
     check_consistent_length(teacher_pred, student_pred, sample_weight)
+    if len(teacher_pred) == 0:
+        raise ValueError("fidelity_score needs at least one prediction; got none.")
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, teacher_pred, ensure_non_negative=True
+        )
     return float(np.average(teacher_pred == student_pred, weights=sample_weight))

@@ -517,3 +517,47 @@ def test_teacher_logits_follow_requested_class_order(iris):
     logits = teacher_logits(teacher, X[:5], classes=[2, 0, 1])
     direct = teacher_logits(teacher, X[:5])
     np.testing.assert_array_equal(logits, direct[:, [2, 0, 1]])
+
+
+def test_classifier_to_student_copies_arrays(iris):
+    X, y = iris
+    model = DistilledClassifier(small_forest(), **FAST).fit(X, y)
+    student = model.to_student()
+    student.coefs_[0][0, 0] += 1.0
+    assert model.coefs_[0][0, 0] != student.coefs_[0][0, 0]
+
+
+def test_classifier_rejects_one_versus_one_decision_columns():
+    from sklearn.datasets import load_digits
+    from sklearn.svm import SVC
+
+    X, y = load_digits(return_X_y=True)
+    keep = y < 3
+    teacher = SVC(decision_function_shape="ovo")
+    message = (
+        "The teacher SVC returns one-versus-one decision_function scores (3 columns "
+        "for 3 classes), which are not per-class logits."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DistilledClassifier(teacher, **FAST).fit(X[keep], y[keep])
+
+
+def test_classifier_one_versus_one_teacher_with_proba_uses_it():
+    from sklearn.datasets import load_digits
+    from sklearn.svm import SVC
+
+    X, y = load_digits(return_X_y=True)
+    keep = y < 3
+    teacher = SVC(decision_function_shape="ovo", probability=True, random_state=0)
+    model = DistilledClassifier(teacher, **FAST).fit(X[keep], y[keep])
+    assert model.score(X[keep], y[keep]) > 0.9
+
+
+def test_fidelity_score_rejects_empty_and_negative_weights():
+    from skdistill.metrics import fidelity_score
+
+    with pytest.raises(ValueError, match="needs at least one prediction"):
+        fidelity_score([], [])
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        fidelity_score([1, 2], [1, 1], sample_weight=[-1, 2])
+    assert fidelity_score([1, 2], [1, 1], sample_weight=[3, 1]) == 0.75

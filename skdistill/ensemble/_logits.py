@@ -237,7 +237,21 @@ def raw_teacher_logits(teacher, X):
     if boosting_library(estimator) is not None:
         return _raw_margin_logits(estimator, X), np.asarray(estimator.classes_)
     if hasattr(estimator, "decision_function"):
-        return binary_to_two_columns(estimator.decision_function(X)), classes
+        decision = np.asarray(estimator.decision_function(X))
+        # One column per class, or one column for two classes. Other shapes, such
+        # as SVC's one-versus-one scores, are not logits of the classes.
+        one_versus_one = getattr(estimator, "decision_function_shape", None) == "ovo"
+        if decision.ndim == 1 or (
+            decision.shape[1] == len(classes) and not one_versus_one
+        ):
+            return binary_to_two_columns(decision), classes
+        if not hasattr(estimator, "predict_proba"):
+            raise ValueError(
+                f"The teacher {type(teacher).__name__} returns one-versus-one "
+                f"decision_function scores ({decision.shape[1]} columns for "
+                f"{len(classes)} classes), which are not per-class logits. Use "
+                "decision_function_shape='ovr' or a teacher with predict_proba."
+            )
     if hasattr(estimator, "predict_proba"):
         return probability_logits(estimator.predict_proba(X)), classes
     raise TypeError(
