@@ -55,7 +55,7 @@ SMALL_FIT = [
     "--n-estimators",
     "20",
     "--max-iter",
-    "20",
+    "60",
     "--hidden-layer-sizes",
     "32",
     "--random-state",
