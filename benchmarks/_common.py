@@ -7,7 +7,10 @@ resident memory.
 """
 
 import contextlib
+import ctypes
+import ctypes.util
 import datetime
+import gc
 import importlib.metadata
 import json
 import math
@@ -531,7 +534,9 @@ class PeakMemory:
 
     Use as a context manager around one step. Resident memory counts every
     allocation of the process: numpy's, torch's and the C libraries' alike, which
-    ``tracemalloc`` would miss for torch. With the ``"VmHWM"`` method the kernel's
+    ``tracemalloc`` would miss for torch. On entry, garbage is collected and glibc's
+    ``malloc_trim`` returns free heap pages, so the step cannot reuse memory that
+    earlier steps freed without it showing. With the ``"VmHWM"`` method the kernel's
     peak is reset at the start, so each step is measured on its own. With
     ``"ru_maxrss"`` the peak is the process's lifetime peak, so only the first step
     of a fresh process is measured correctly.
@@ -556,6 +561,7 @@ class PeakMemory:
     """
 
     def __enter__(self):
+        _release_free_memory()
         self.method = peak_memory_method()
         if self.method == "VmHWM":
             self.start_bytes = _status_field_bytes("VmRSS")
@@ -570,6 +576,26 @@ class PeakMemory:
             peak = _max_rss_bytes()
         self.peak_bytes = max(peak - self.start_bytes, 0)
         return False
+
+
+def _release_free_memory():
+    """Collect garbage and return the C heap's free pages to the kernel.
+
+    Without this, memory that earlier steps freed stays in the process and the next
+    step can reuse it without its resident set size rising, which would hide that
+    step's allocations.
+    """
+    gc.collect()
+    library = ctypes.util.find_library("c")
+    if library is None:
+        return
+    try:
+        trim = ctypes.CDLL(library).malloc_trim
+    except (OSError, AttributeError):
+        # Not glibc (for example macOS): nothing to release.
+        return
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
 
 
 def _max_rss_bytes():
