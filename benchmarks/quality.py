@@ -20,6 +20,7 @@ The candidate with the best accuracy on those rows, at the epoch whose weights i
 kept, wins. No model sees the test rows before the final scores.
 """
 
+import os
 import time
 import warnings
 
@@ -339,7 +340,7 @@ def _evaluate_single_threaded(dataset, seed, kwargs):
         return evaluate_split(dataset, seed, **kwargs)
 
 
-def measure(datasets, seeds, *, n_jobs=2, **kwargs):
+def measure(datasets, seeds, *, n_jobs=None, **kwargs):
     """Run :func:`evaluate_split` on every data set and seed.
 
     Parameters
@@ -348,8 +349,9 @@ def measure(datasets, seeds, *, n_jobs=2, **kwargs):
         Data set names; the first ones should be the slowest.
     seeds : sequence of int
         One split per seed.
-    n_jobs : int, default=2
-        Worker processes, each limited to one thread.
+    n_jobs : int, default=None
+        Worker processes, each limited to one thread; None starts one per CPU
+        that this process may use.
     **kwargs
         Passed to :func:`evaluate_split`.
 
@@ -360,6 +362,8 @@ def measure(datasets, seeds, *, n_jobs=2, **kwargs):
     """
     kwargs.setdefault("methods", available_methods())
     tasks = [(dataset, seed) for dataset in datasets for seed in seeds]
+    if n_jobs is None:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if n_jobs == 1:
         results = [_evaluate_single_threaded(d, s, kwargs) for d, s in tasks]
     else:
