@@ -11,8 +11,11 @@ scikit-learn's default settings otherwise. The rows of each table are
 * the same MLP trained on the labels alone (``alpha=0``);
 * the student at default settings, given the unfitted teacher as a user would;
 * the student with the best ``temperature`` and ``alpha`` of a small grid;
-* one row per training-target method, transfer-data generator or feature loss the
-  estimator offers, found from its parameters when the benchmark runs.
+* one row per other choice of ``teacher_targets`` (how the soft targets of the
+  training rows are made), when the estimator has that parameter.
+
+Transfer data and feature losses have their own section, because each costs one or
+more extra student fits, which five seeds of ten data sets cannot afford here.
 
 The grid search uses the training split only. Each candidate holds out the same
 stratified tenth of the training rows for early stopping (``validation_fraction``).
@@ -75,9 +78,6 @@ TUNED = "student, best T and alpha of the grid"
 
 # Methods of the estimator shown as extra rows when it has the parameter. None
 # takes every string option of the parameter except "auto" and the default's.
-# Transfer data and feature losses cost one to several student fits each, which
-# five seeds of ten data sets cannot afford here, so their own section measures
-# them against plain logit distillation.
 METHOD_PARAMETERS = {"teacher_targets": None}
 # Out-of-fold targets of a forest refit 5 forests of 300 trees per fit. The suite's
 # time budget cannot hold that, so only the training-target benchmark measures them.
@@ -117,13 +117,13 @@ def available_methods():
     """
     parameters = DistilledClassifier().get_params()
     methods = []
-    for parameter, wanted in METHOD_PARAMETERS.items():
+    for parameter, selected in METHOD_PARAMETERS.items():
         if parameter not in parameters:
             continue
         options = _string_options(parameter)
         default = parameters[parameter]
-        if wanted is not None:
-            options = [value for value in options if value in wanted]
+        if selected is not None:
+            options = [value for value in options if value in selected]
         methods.extend(
             (parameter, value) for value in options if value not in ("auto", default)
         )
@@ -363,7 +363,11 @@ def measure(datasets, seeds, *, n_jobs=None, **kwargs):
     kwargs.setdefault("methods", available_methods())
     tasks = [(dataset, seed) for dataset in datasets for seed in seeds]
     if n_jobs is None:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        n_jobs = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
     if n_jobs == 1:
         results = [_evaluate_single_threaded(d, s, kwargs) for d, s in tasks]
     else:

@@ -91,9 +91,10 @@ class StudentPredictionMixin:
             if sp.issparse(chunk):
                 chunk = chunk.toarray()
             standardised = (chunk - self.input_mean_) / self.input_scale_
-            np.clip(
-                standardised, -STANDARDISED_LIMIT, STANDARDISED_LIMIT, out=standardised
-            )
+            # Two ufuncs instead of np.clip, whose Python wrapper costs a few
+            # microseconds on one row; the inputs are finite, so the result is equal.
+            np.minimum(standardised, STANDARDISED_LIMIT, out=standardised)
+            np.maximum(standardised, -STANDARDISED_LIMIT, out=standardised)
             outputs.append(
                 forward_numpy(
                     standardised.astype(np.float32),
