@@ -18,6 +18,8 @@ A section whose module is missing from the checkout is skipped with a note.
 
 import argparse
 import importlib
+import inspect
+import os
 import shlex
 import sys
 import time
@@ -42,7 +44,7 @@ SECTIONS = {
     "search_cache": "4. Searching temperature and alpha",
     "scale": "5. Scale",
     "teacher_targets": "6. Training targets of the teacher",
-    "methods": "7. Transfer data and feature losses",
+    "methods": "7. Transfer data, unlabelled rows and feature distillation",
 }
 
 FULL_RESULTS = REPOSITORY_ROOT / "docs" / "benchmarks"
@@ -97,7 +99,8 @@ def run_section(name, module, *, quick, command, results_dir):
     name : str
         Key of :data:`SECTIONS`.
     module : module
-        The section's module, with ``run(quick)``.
+        The section's module, with ``run(quick)``; a ``run`` that also takes
+        ``n_jobs`` is given the number of CPUs this process may use.
     quick : bool
         Passed to ``module.run``.
     command : str
@@ -112,7 +115,11 @@ def run_section(name, module, *, quick, command, results_dir):
     """
     environment = describe_environment(command)
     start = time.perf_counter()
-    results = module.run(quick)
+    # A section whose run() takes n_jobs gets one job per usable CPU.
+    if "n_jobs" in inspect.signature(module.run).parameters:
+        results = module.run(quick, n_jobs=_usable_cpus())
+    else:
+        results = module.run(quick)
     record = {
         "section": name,
         "quick": quick,
@@ -122,6 +129,12 @@ def run_section(name, module, *, quick, command, results_dir):
     }
     write_json(Path(results_dir) / f"{name}.json", record)
     return record
+
+
+def _usable_cpus():
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _section_targets(results):

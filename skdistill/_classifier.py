@@ -25,7 +25,7 @@ from .ensemble._logits import boosting_library
 from .ensemble._targets import for_encoded_labels
 
 # Validation rows per forward pass when scoring accuracy after each epoch.
-_SCORE_BATCH_ROWS = 4096
+_SCORE_BATCH_ROWS = 1024
 
 
 class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistilled):

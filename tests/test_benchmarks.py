@@ -142,6 +142,22 @@ def test_runner_keeps_going_after_failure(tmp_path, monkeypatch):
     assert "rendered quick=False" in text
 
 
+def test_runner_passes_n_jobs_when_accepted(tmp_path, monkeypatch):
+    calls = []
+
+    def run_section(quick, n_jobs=1):
+        calls.append(n_jobs)
+        return {}
+
+    module = types.SimpleNamespace(run=run_section, render=lambda results: "")
+    monkeypatch.setattr(run, "_load_section", lambda name: module)
+
+    code = run.main(["--results", str(tmp_path)], sections={"jobs": "Jobs"})
+
+    assert code == 0
+    assert calls == [run._usable_cpus()]
+
+
 def test_runner_rejects_unknown_section(capsys):
     with pytest.raises(SystemExit):
         run.main(["--only", "nonsense"])
