@@ -15,10 +15,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._student import forward_numpy
 from ._validation import check_numeric_columns, sparse_chunk_rows
 
-# Rows per numpy forward pass; bounds the hidden activations held at once to
-# chunk size * layer width float32 values (2 MB per 256-wide layer). Larger chunks
-# were no faster, because matrix products of this many rows already run at full
-# speed.
+# Rows per numpy forward pass. It bounds the hidden activations held at once to
+# chunk size * layer width float32 values, 2 MB per 256-wide layer. On one thread of
+# an AMD EPYC, 2,048-row chunks predicted as fast as 65,536-row ones.
 PREDICT_CHUNK_SIZE = 2048
 
 
