@@ -91,6 +91,12 @@ def _load_section(name):
         return None
 
 
+def _is_section(module):
+    return callable(getattr(module, "run", None)) and callable(
+        getattr(module, "render", None)
+    )
+
+
 def run_section(name, module, *, quick, command, results_dir):
     """Run one section and write its results file.
 
@@ -174,9 +180,11 @@ def render_page(results_dir, *, sections=SECTIONS, notes=None):
             parts.append(notes[name] + "\n")
         path = Path(results_dir) / f"{name}.json"
         module = _load_section(name)
+        if module is not None and not _is_section(module):
+            module = None
         if not path.exists() or module is None:
             if name not in notes:
-                missing = "no results yet" if module else "no module in this checkout"
+                missing = "no results yet" if module else "no section module"
                 parts.append(f"Not measured ({missing}).\n")
             continue
         record = read_json(path)
@@ -283,8 +291,16 @@ def main(argv=None, *, sections=SECTIONS):
     notes, exit_code = {}, 0
     for name in selected:
         module = _load_section(name)
+        message = None
         if module is None:
             message = f"Skipped: this checkout has no module benchmarks/{name}.py."
+        elif not _is_section(module):
+            message = (
+                f"Skipped: benchmarks/{name}.py has no run(quick) and render(results) "
+                "functions, so this runner cannot call it; its docstring gives the "
+                "command that runs it."
+            )
+        if message is not None:
             print(f"[benchmarks] {name}: {message}", file=sys.stderr)
             notes[name] = message
             continue
