@@ -60,7 +60,7 @@ from ._validation import (
     check_numeric_array,
     check_numeric_columns,
     check_single_output,
-    standardised_float32,
+    sparse_chunk_rows,
 )
 from ._warm_start import check_warm_start, previous_student_state
 
@@ -166,13 +166,22 @@ def _torch_threads(n_threads):
         torch.set_num_threads(previous)
 
 
+# Rows per block when standardising. Working block by block keeps every float64
+# temporary at this many rows instead of a full copy of X.
+_STANDARDISE_BLOCK_ROWS = 16_384
+
+
 def _standardisation(X):
     if sp.issparse(X):
         mean, variance = mean_variance_axis(X, axis=0)
         scale = np.sqrt(variance)
     else:
         mean = X.mean(axis=0)
-        scale = X.std(axis=0)
+        squares = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], _STANDARDISE_BLOCK_ROWS):
+            deviation = X[start : start + _STANDARDISE_BLOCK_ROWS] - mean
+            squares += np.einsum("ij,ij->j", deviation, deviation)
+        scale = np.sqrt(squares / X.shape[0])
     overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
     if overflowed.any():
         raise ValueError(
@@ -186,6 +195,23 @@ def _standardisation(X):
         1.0
     )
     return mean, scale
+
+
+def _standardised_rows(X, mean, scale, rows):
+    """Return ``(X[rows] - mean) / scale`` as dense float32, computed block by block.
+
+    A sparse ``X`` must be CSR; its blocks are densified one at a time.
+    """
+    out = np.empty((len(rows), X.shape[1]), dtype=np.float32)
+    step = _STANDARDISE_BLOCK_ROWS
+    if sp.issparse(X):
+        step = min(step, sparse_chunk_rows(X.shape[1]))
+    for start in range(0, len(rows), step):
+        block = X[rows[start : start + step]]
+        if sp.issparse(block):
+            block = block.toarray()
+        out[start : start + block.shape[0]] = (block - mean) / scale
+    return out
 
 
 def _stack_rows(X, X_more):
@@ -517,24 +543,27 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             mean, scale = _standardisation(_stack_rows(X, X_unlabeled))
         else:
             mean, scale = _standardisation(X)
-        X_standardised = standardised_float32(X, mean, scale)
         # Weights normalised to a mean of one, so that a batch mean of weighted losses
         # estimates the weighted mean over all training rows.
         weights = sample_weight / sample_weight.mean()
 
         train_rows, validation_rows = self._split_validation(X.shape[0], y_encoded, rng)
-        columns = {
-            "X": X_standardised,
-            "target": targets.astype(np.float32),
-            "y": y_encoded,
-            "weight": weights.astype(np.float32),
-        }
-        train = {name: column[train_rows] for name, column in columns.items()}
-        validation = None
-        if validation_rows is not None:
-            validation = {
-                name: column[validation_rows] for name, column in columns.items()
+        if sp.issparse(X):
+            X = X.tocsr()
+
+        # The training and validation inputs are standardised straight from X into
+        # their own float32 arrays, so together they take half the size of X and no
+        # other copy of X is made.
+        def select(rows):
+            return {
+                "X": _standardised_rows(X, mean, scale, rows),
+                "target": targets[rows].astype(np.float32),
+                "y": y_encoded[rows],
+                "weight": weights[rows].astype(np.float32),
             }
+
+        train = select(train_rows)
+        validation = None if validation_rows is None else select(validation_rows)
 
         features = None
         if feature_distillation_enabled(self):
@@ -542,9 +571,11 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             seed = int(rng.randint(np.iinfo(np.int32).max))
             features = FeatureTargets(self, teacher, X_teacher_train, seed)
             train["feature"] = features.transform(X_teacher_train)
+        # Only transfer data reads the raw training rows, so only then are they copied.
+        X_train = X[train_rows] if self.augment is not None else None
         extra = self._teacher_labelled_rows(
             teacher,
-            X[train_rows],
+            X_train,
             X_teacher,
             unlabeled,
             fitted,

@@ -24,6 +24,9 @@ from .ensemble._averaging import check_teacher_list
 from .ensemble._logits import boosting_library
 from .ensemble._targets import for_encoded_labels
 
+# Validation rows per forward pass when scoring accuracy after each epoch.
+_SCORE_BATCH_ROWS = 1024
+
 
 class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistilled):
     """A small MLP classifier trained to imitate a teacher classifier.
@@ -559,11 +562,17 @@ None, default=None
 
     def _validation_score(self):
         def accuracy(net, tensors):
-            with torch.no_grad():
-                predicted = net(tensors["X"]).argmax(dim=1)
-            correct = (predicted == tensors["y"]).float()
             weight = tensors["weight"]
-            return float((weight * correct).sum() / weight.sum().clamp(min=1e-12))
+            correct = torch.zeros((), dtype=weight.dtype, device=weight.device)
+            # Batches bound the hidden activations held at once, which for all the
+            # validation rows of a large X would outgrow X itself.
+            with torch.no_grad():
+                for start in range(0, len(weight), _SCORE_BATCH_ROWS):
+                    rows = slice(start, start + _SCORE_BATCH_ROWS)
+                    predicted = net(tensors["X"][rows]).argmax(dim=1)
+                    hits = (predicted == tensors["y"][rows]).to(weight.dtype)
+                    correct += (weight[rows] * hits).sum()
+            return float(correct / weight.sum().clamp(min=1e-12))
 
         return accuracy
 

@@ -9,15 +9,28 @@ import copy
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._student import forward_numpy
 from ._validation import check_numeric_columns, sparse_chunk_rows
 
-# Rows per numpy forward pass; bounds the hidden activations held at once to
-# chunk size * layer width float32 values.
-PREDICT_CHUNK_SIZE = 65_536
+# Rows per numpy forward pass. It bounds the hidden activations held at once to
+# chunk size * layer width float32 values, 2 MB per 256-wide layer. On one thread of
+# an AMD EPYC, 2,048-row chunks predicted as fast as 65,536-row ones.
+PREDICT_CHUNK_SIZE = 2048
+
+
+def _softmax_in_place(z):
+    """Turn each row of the float64 array ``z`` into its softmax, in place."""
+    # Four ufunc calls on the caller's fresh array, instead of scipy's softmax, which
+    # copies and validates its input: on one row that overhead was a third of the
+    # latency of predict_proba.
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
 
 # Standardised inputs are clipped to this many standard deviations before the float32
 # forward pass. Training rows lie far inside it, and an extreme but finite input would
@@ -62,7 +75,10 @@ class StudentPredictionMixin:
 
     def _student_output(self, X):
         """Return the student's raw outputs for ``X`` as float32."""
-        check_is_fitted(self, "coefs_")
+        # check_is_fitted inspects the estimator's tags and attributes, which costs
+        # several microseconds; a fitted student only needs the attribute lookup.
+        if not hasattr(self, "coefs_"):
+            check_is_fitted(self, "coefs_")
         X = self._validate_prediction_data(X)
         outputs = []
         n_rows = X.shape[0]
@@ -74,9 +90,10 @@ class StudentPredictionMixin:
             if sp.issparse(chunk):
                 chunk = chunk.toarray()
             standardised = (chunk - self.input_mean_) / self.input_scale_
-            np.clip(
-                standardised, -STANDARDISED_LIMIT, STANDARDISED_LIMIT, out=standardised
-            )
+            # Two ufuncs instead of np.clip, whose Python wrapper costs a few
+            # microseconds on one row; the inputs are finite, so the result is equal.
+            np.minimum(standardised, STANDARDISED_LIMIT, out=standardised)
+            np.maximum(standardised, -STANDARDISED_LIMIT, out=standardised)
             outputs.append(
                 forward_numpy(
                     standardised.astype(np.float32),
@@ -121,7 +138,7 @@ class ClassifierPredictionMixin(StudentPredictionMixin):
             Softmax of the student's logits at temperature 1, with columns in the
             order of ``classes_``.
         """
-        return softmax(self._student_output(X).astype(np.float64), axis=1)
+        return _softmax_in_place(self._student_output(X).astype(np.float64))
 
     def predict_log_proba(self, X):
         """Predict the logarithm of class probabilities with the student.

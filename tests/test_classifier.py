@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skdistill import DistilledClassifier, StudentClassifier
+from skdistill import _classifier as classifier_module
 from skdistill.ensemble import teacher_logits
 
 FAST = dict(
@@ -561,3 +562,14 @@ def test_fidelity_score_rejects_empty_and_negative_weights():
     with pytest.raises(ValueError, match="Negative values in data passed to"):
         fidelity_score([1, 2], [1, 1], sample_weight=[-1, 2])
     assert fidelity_score([1, 2], [1, 1], sample_weight=[3, 1]) == 0.75
+
+
+def test_classifier_validation_accuracy_same_in_small_batches(iris, monkeypatch):
+    X, y = iris
+    model = DistilledClassifier(small_forest(), **FAST)
+    expected = model.fit(X, y).validation_scores_
+    monkeypatch.setattr(classifier_module, "_SCORE_BATCH_ROWS", 4)
+
+    result = clone(model).fit(X, y).validation_scores_
+
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
