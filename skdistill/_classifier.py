@@ -49,9 +49,9 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
 
         Any classifier with ``predict_proba`` or ``decision_function`` serves, and so
         does a hard-voting ``VotingClassifier`` (smoothed vote fractions) and an
-        XGBoost, LightGBM or CatBoost classifier (raw margins; an unfitted XGBoost
-        teacher is wrapped in :class:`~skdistill.ensemble.LabelEncodedClassifier` so
-        that any labels work). A list of classifiers, all fitted or all unfitted,
+        XGBoost, LightGBM or CatBoost classifier (raw margins). An unfitted XGBoost
+        teacher is wrapped in :class:`~skdistill.ensemble.LabelEncodedClassifier`, so
+        that any labels work. A list of classifiers, all fitted or all unfitted,
         becomes an :class:`~skdistill.ensemble.AveragingClassifier` whose averaged
         probabilities are the targets. See :func:`skdistill.ensemble.teacher_logits`
         for the logits of each kind.
@@ -63,13 +63,12 @@ class DistilledClassifier(ClassifierPredictionMixin, ClassifierMixin, BaseDistil
         forest or bagging ensemble with bootstrap sampling, read from the fitted
         members without refitting. ``"oof"``: out-of-fold outputs of clones of the
         teacher fitted on ``cv`` folds; the teacher itself is still fitted on all
-        rows, and a prefit teacher is left untouched. ``"auto"`` picks ``"oob"``
-        where the teacher has out-of-bag rows (random forests, bagging), ``"oof"``
-        for a forest without bootstrap that the estimator fits (extra trees, whose
-        in-sample outputs are the labels), and ``"in-sample"`` otherwise, as
-        measured best or equal per kind in ``docs/teachers.md``. It never fits
-        clones of a prefit teacher. The choice made is stored in
-        ``teacher_targets_``.
+        rows, and a prefit teacher is left untouched. ``"auto"`` picks ``"oof"`` for
+        a forest without bootstrap that the estimator fits (``ExtraTreesClassifier``
+        by default), whose in-sample outputs are the labels themselves, and
+        ``"in-sample"`` for every other teacher, which measured best or equal per
+        kind in ``docs/teachers.md``. It never fits clones of a prefit teacher. The
+        choice made is stored in ``teacher_targets_``.
 
     cv : int, cross-validation splitter or iterable, default=5
         Folds for ``teacher_targets="oof"``. An int k gives a shuffled, stratified
@@ -294,9 +293,12 @@ None, default=None
     shrinks as :math:`1 / T^2`, and the factor :math:`T^2` restores its size relative to
     the cross-entropy.
 
-    The teacher's logits are its ``decision_function`` when it has one (boosting,
-    stacking with a linear final estimator) and the logarithm of its
-    ``predict_proba``, clipped below at 1e-6, otherwise (forests, soft voting).
+    The teacher's logits depend on its kind (:func:`skdistill.ensemble.teacher_logits`):
+    its ``decision_function`` when it has one (gradient boosting, stacking with a
+    linear final estimator), AdaBoost's decision values before their division by the
+    total estimator weight, the raw margins of XGBoost, LightGBM and CatBoost, the
+    smoothed vote fractions of a hard-voting ensemble, and otherwise the logarithm of
+    ``predict_proba``, clipped below at 1e-6 (forests, soft voting).
 
     The defaults were chosen for tabular data of a few thousand to a million rows: two
     hidden layers of 256 units are large enough to follow a forest's decision surface
@@ -306,9 +308,9 @@ None, default=None
     and the labels equally. A grid over ``temperature`` in {1, 2, 4} and ``alpha`` in
     {0.3, 0.5, 0.7, 0.9} with a 200-tree random forest teacher and out-of-bag targets
     on digits, satimage and spambase, three seeds each (``docs/teachers.md``), found
-    no setting better across the three data sets: ``temperature=1`` with
-    ``alpha=0.3`` won on digits in every seed, but ``alpha=0.5`` did as well or
-    better on satimage and spambase, so the defaults stayed. Temperature 4 and
+    no setting better on all three: on digits the best setting of every seed had
+    ``temperature=1`` and ``alpha`` between 0.1 and 0.3, but the defaults had the
+    highest mean accuracy on satimage and spambase, so they stayed. Temperature 4 and
     ``alpha=0.9`` were worse on all three.
 
     References

@@ -224,8 +224,9 @@ def test_teacher_logits_rejects_unknown_class(iris_named):
     X, y = iris_named
     teacher = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
     message = (
-        "The teacher RandomForestClassifier predicts classes ['c'] that are not "
-        "among the classes ['a', 'b'] of the training labels."
+        "The teacher RandomForestClassifier predicts classes ['c'] that are not among "
+        "the classes ['a', 'b'] of the training labels. Pass a teacher whose classes_ "
+        "are among them, or fit it on these labels."
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         teacher_logits(teacher, X, classes=["a", "b"])
@@ -330,8 +331,7 @@ def test_oob_logits_rows_never_out_of_bag_fall_back(iris_named):
         out[sample] = False
         in_bag_everywhere &= ~out
     assert in_bag_everywhere.any()
-    with pytest.warns(UserWarning, match=r"rows were in the bootstrap sample of every"):
-        logits = oob_logits(teacher, X, y)
+    logits = oob_logits(teacher, X, y)
     np.testing.assert_allclose(
         logits[in_bag_everywhere], teacher_logits(teacher, X[in_bag_everywhere])
     )
@@ -459,12 +459,12 @@ def test_oof_logits_reject_incomplete_splits(iris_named):
 @pytest.mark.parametrize(
     ("teacher", "prefit", "expected"),
     [
-        (RandomForestClassifier(), False, "oob"),
-        (RandomForestClassifier(), True, "oob"),
-        (BaggingClassifier(), False, "oob"),
+        (RandomForestClassifier(), False, "in-sample"),
+        (RandomForestClassifier(), True, "in-sample"),
+        (BaggingClassifier(), False, "in-sample"),
         (ExtraTreesClassifier(), False, "oof"),
         (ExtraTreesClassifier(), True, "in-sample"),
-        (ExtraTreesClassifier(bootstrap=True), True, "oob"),
+        (ExtraTreesClassifier(bootstrap=True), False, "in-sample"),
         (RandomForestClassifier(bootstrap=False), False, "oof"),
         (HistGradientBoostingClassifier(), False, "in-sample"),
         (GradientBoostingClassifier(), False, "in-sample"),
@@ -486,16 +486,6 @@ def test_resolve_target_method_rejects_unknown():
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         resolve_target_method(RandomForestClassifier(), "bootstrap")
-
-
-def test_training_logits_auto_falls_back_for_other_rows(iris_named):
-    X, y = iris_named
-    teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
-    keep = y != "c"
-    with pytest.warns(UserWarning, match="in-sample outputs as targets instead"):
-        result = training_logits(teacher, X[keep], y[keep], prefit=True)
-    assert result.method == "in-sample"
-    assert result.logits.shape == (100, 3)
 
 
 def test_training_logits_explicit_oob_raises_for_other_rows(iris_named):
@@ -638,3 +628,24 @@ def test_label_encoded_classifier_passes_sample_weight(iris_named):
     model.fit(X, y, sample_weight=weights)
     tree = DecisionTreeClassifier(random_state=0).fit(X, y, sample_weight=weights)
     np.testing.assert_array_equal(model.predict(X), tree.predict(X))
+
+
+@pytest.mark.parametrize(
+    "make_teacher",
+    [
+        lambda: RandomForestClassifier(n_estimators=20, random_state=0),
+        lambda: BaggingClassifier(
+            DecisionTreeClassifier(), n_estimators=20, random_state=0
+        ),
+    ],
+    ids=["forest", "bagging"],
+)
+def test_oob_logits_sparse_equal_dense(iris_named, make_teacher):
+    from scipy.sparse import csr_matrix
+
+    X, y = iris_named
+    dense = make_teacher().fit(X, y)
+    sparse = make_teacher().fit(csr_matrix(X), y)
+    np.testing.assert_allclose(
+        oob_logits(sparse, csr_matrix(X), y), oob_logits(dense, X, y)
+    )

@@ -72,7 +72,7 @@ def _members():
 TEACHERS = {
     "random-forest": (
         lambda: RandomForestClassifier(n_estimators=30, random_state=0),
-        "oob",
+        "in-sample",
     ),
     "extra-trees": (
         lambda: ExtraTreesClassifier(n_estimators=20, random_state=0),
@@ -82,7 +82,7 @@ TEACHERS = {
         lambda: BaggingClassifier(
             DecisionTreeClassifier(), n_estimators=20, random_state=0
         ),
-        "oob",
+        "in-sample",
     ),
     "bagging-no-proba": (
         lambda: BaggingClassifier(
@@ -90,7 +90,7 @@ TEACHERS = {
             n_estimators=20,
             random_state=0,
         ),
-        "oob",
+        "in-sample",
     ),
     "adaboost": (
         lambda: AdaBoostClassifier(n_estimators=15, random_state=0),
@@ -169,8 +169,8 @@ def test_teacher_targets_forest_honest_targets_less_confident(cancer_split, meth
     else:
         honest = oof_logits(model.teacher_, X_train, y_train, cv=3, random_state=0)
     honest = softmax(honest, axis=1)
-    # On its own training rows a forest is right every time and near one-hot; the
-    # honest targets make mistakes as on new rows and are less sure.
+    # On its own training rows a forest is right every time and near one-hot. The
+    # honest targets make mistakes, as on new rows, and are less sure.
     classes = model.teacher_.classes_
     assert np.mean(classes[in_sample.argmax(axis=1)] == y_train) == 1.0
     assert np.mean(classes[honest.argmax(axis=1)] == y_train) < 0.99
@@ -180,19 +180,21 @@ def test_teacher_targets_forest_honest_targets_less_confident(cancer_split, meth
 def test_teacher_targets_oob_uses_forest_attribute(cancer_split):
     X_train, X_test, y_train, y_test = cancer_split
     teacher = RandomForestClassifier(n_estimators=50, oob_score=True, random_state=0)
-    model = DistilledClassifier(teacher, **STUDENT).fit(X_train, y_train)
+    model = DistilledClassifier(teacher, teacher_targets="oob", **STUDENT)
+    model.fit(X_train, y_train)
     assert model.teacher_targets_ == "oob"
     assert hasattr(model.teacher_, "oob_decision_function_")
     assert model.score(X_test, y_test) > 0.9
 
 
-def test_teacher_targets_prefit_forest_auto_is_oob_and_untouched(cancer_split):
+def test_teacher_targets_prefit_forest_oob_leaves_teacher(cancer_split):
     X_train, _, y_train, _ = cancer_split
     teacher = RandomForestClassifier(n_estimators=30, random_state=0)
     teacher.fit(X_train, y_train)
     trees = list(teacher.estimators_)
     params = teacher.get_params()
-    model = DistilledClassifier(teacher, **FAST).fit(X_train, y_train)
+    model = DistilledClassifier(teacher, teacher_targets="oob", **FAST)
+    model.fit(X_train, y_train)
     assert model.teacher_targets_ == "oob"
     assert model.teacher_ is teacher
     assert all(a is b for a, b in zip(trees, teacher.estimators_, strict=True))
@@ -220,12 +222,20 @@ def test_teacher_targets_prefit_oof_fits_clones_only(cancer_split):
     np.testing.assert_array_equal(teacher.predict_proba(X_train), before)
 
 
-def test_teacher_targets_prefit_with_extra_classes_oob_falls_back():
+def test_teacher_targets_prefit_with_extra_classes_oob_raises():
     X, y = load_iris(return_X_y=True)
     teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
     keep = y < 2
-    with pytest.warns(UserWarning, match="in-sample outputs as targets instead"):
-        model = DistilledClassifier(teacher, **FAST).fit(X[keep], y[keep])
+    model = DistilledClassifier(teacher, teacher_targets="oob", **FAST)
+    with pytest.raises(ValueError, match="Out-of-bag targets need the ensemble's"):
+        model.fit(X[keep], y[keep])
+
+
+def test_teacher_targets_prefit_extra_trees_auto_is_in_sample():
+    X, y = load_iris(return_X_y=True)
+    teacher = ExtraTreesClassifier(n_estimators=10, random_state=0).fit(X, y)
+    keep = y < 2
+    model = DistilledClassifier(teacher, **FAST).fit(X[keep], y[keep])
     assert model.teacher_targets_ == "in-sample"
     np.testing.assert_array_equal(model.classes_, [0, 1, 2])
     assert model.predict_proba(X).shape == (150, 3)
@@ -291,7 +301,7 @@ def test_teacher_targets_frozen_teacher_oob(cancer_split):
     X_train, _, y_train, _ = cancer_split
     teacher = RandomForestClassifier(n_estimators=30, random_state=0)
     teacher.fit(X_train, y_train)
-    model = DistilledClassifier(FrozenEstimator(teacher), **FAST)
+    model = DistilledClassifier(FrozenEstimator(teacher), teacher_targets="oob", **FAST)
     model.fit(X_train, y_train)
     assert model.teacher_targets_ == "oob"
 

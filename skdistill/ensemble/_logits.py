@@ -25,7 +25,7 @@ from sklearn.ensemble import (
     VotingClassifier,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, check_array
 from sklearn.utils.validation import _num_samples
 
 from .._progress import progress
@@ -86,6 +86,16 @@ def gives_soft_targets(teacher):
     ensembles, bagging of members without ``predict_proba`` and the gradient boosting
     libraries, also inside a ``Pipeline`` or ``FrozenEstimator``. The teacher may be
     fitted or not.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import VotingClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skdistill.ensemble import gives_soft_targets
+    >>> hard = VotingClassifier([("lr", LogisticRegression())], voting="hard")
+    >>> gives_soft_targets(hard), gives_soft_targets(StandardScaler())
+    (True, False)
     """
     if hasattr(teacher, "predict_proba") or hasattr(teacher, "decision_function"):
         return True
@@ -197,9 +207,9 @@ def bagging_member_votes(member, X, n_classes):
 
 
 def _bagging_vote_logits(teacher, X):
-    X = np.asarray(X)
+    X = check_array(X, accept_sparse="csr", dtype=None)
     n_classes = len(teacher.classes_)
-    fractions = np.zeros((len(X), n_classes))
+    fractions = np.zeros((X.shape[0], n_classes))
     for member, features in zip(
         teacher.estimators_, teacher.estimators_features_, strict=True
     ):
