@@ -11,9 +11,11 @@ the student's outputs and the validation score.
 import contextlib
 import math
 import numbers
+import os
 import threading
 import warnings
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -48,6 +50,7 @@ from ._student import (
     load_weights,
     student_from_weights,
 )
+from ._teacher_cache import fit_teacher
 from ._training import train_network
 from ._transfer import (
     TRANSFER_CONSTRAINTS,
@@ -88,6 +91,7 @@ _SHARED_CONSTRAINTS = {
     "random_state": ["random_state"],
     "device": [str, torch.device],
     "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "teacher_cache": ["boolean", str, os.PathLike, joblib.Memory],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
     **TRANSFER_CONSTRAINTS,
@@ -450,17 +454,18 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         teacher = clone(teacher)
         if self.random_state is not None:
             seed_unset_random_states(teacher, rng.randint(np.iinfo(np.int32).max))
-        if sample_weight is None:
-            return teacher.fit(X, y)
-        if has_fit_parameter(teacher, "sample_weight"):
-            return teacher.fit(X, y, sample_weight=sample_weight)
-        warnings.warn(
-            f"The teacher {type(teacher).__name__} does not accept sample_weight in "
-            "fit, so it was fitted without the weights; the student still uses them.",
-            UserWarning,
-            stacklevel=4,
-        )
-        return teacher.fit(X, y)
+        if sample_weight is not None and not has_fit_parameter(
+            teacher, "sample_weight"
+        ):
+            warnings.warn(
+                f"The teacher {type(teacher).__name__} does not accept sample_weight "
+                "in fit, so it was fitted without the weights; the student still "
+                "uses them.",
+                UserWarning,
+                stacklevel=4,
+            )
+            sample_weight = None
+        return fit_teacher(teacher, X, y, sample_weight, self.teacher_cache)
 
     def _check_prefit_teacher(self, teacher, y):
         """Raise if a prefit teacher cannot serve for ``y``; subclasses extend this."""

@@ -197,12 +197,28 @@ None, default=None
         Where the student trains. ``"auto"`` uses CUDA when torch finds a GPU and the
         CPU otherwise. Prediction always runs with numpy on the CPU.
 
-    n_threads : int, default=None
+    n_threads : int or None, default=1
         Number of CPU threads torch uses while the student trains; the previous
         setting is restored afterwards. None keeps torch's current setting, which is
-        what the process or joblib worker was given. Parallel searches that run several
-        fits on one machine should give each fit a share of the cores: oversubscribed
-        threads slow a small network's training several times over.
+        what the process or joblib worker was given. The default is one thread
+        because a training step is a long chain of small operations, and each of
+        them waits for its slowest thread: with other processes sharing the two
+        cores of the benchmark machine (load averages of 2 to 10), two threads made
+        an epoch of the default network on ``letter`` 7 to 80 times slower than
+        one. On cores that nothing else uses, more threads can be faster for wide
+        networks or large batches.
+
+    teacher_cache : bool, str, os.PathLike or joblib.Memory, default=True
+        Where to keep fitted teachers for reuse by later fits with the same teacher
+        parameters on the same rows, targets and sample weights, such as the
+        candidates of a ``GridSearchCV`` over the student's parameters, which then
+        fit one teacher per fold. True keeps them in this process, in a cache shared
+        by all estimators and bounded by :func:`set_teacher_cache_max_bytes`. A path
+        or a :class:`joblib.Memory` keeps them on disk, where process-based workers
+        (``n_jobs > 1``) and later sessions find them. False fits every teacher. Only
+        an unfitted teacher whose ``random_state`` parameters are all set, directly or
+        through ``random_state`` here, takes part; a reused teacher gives the same
+        model as a new fit. See the grid search guide in the documentation.
 
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar over epochs on standard error; 2 also
@@ -388,7 +404,8 @@ None, default=None
         teacher_layer=None,
         random_state=None,
         device="auto",
-        n_threads=None,
+        n_threads=1,
+        teacher_cache=True,
         verbose=0,
         warm_start=False,
     ):
@@ -423,6 +440,7 @@ None, default=None
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
+        self.teacher_cache = teacher_cache
         self.verbose = verbose
         self.warm_start = warm_start
 

