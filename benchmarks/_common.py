@@ -24,7 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-PACKAGES = ("skdistill", "numpy", "scipy", "scikit-learn", "torch", "pandas")
+PACKAGES = (
+    "skdistill",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "pandas",
+    "joblib",
+    "skorch",
+)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 

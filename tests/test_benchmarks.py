@@ -176,7 +176,9 @@ def test_runner_skips_module_without_run(tmp_path, monkeypatch):
     assert "benchmarks/script.py has no run(quick) and render(results)" in text
 
 
-@pytest.mark.parametrize("name", ["quality", "prediction_cost", "scale"])
+@pytest.mark.parametrize(
+    "name", ["quality", "prediction_cost", "training_speed", "search_cache", "scale"]
+)
 def test_runner_loads_own_sections(name):
     assert run._is_section(run._load_section(name))
 
