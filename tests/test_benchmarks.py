@@ -285,3 +285,30 @@ def test_scale_rejects_unknown_family(tmp_path):
     message = "Unknown data family 'iris'; expected 'make_classification' or"
     with pytest.raises(ValueError, match=re.escape(message)):
         scale.measure_point("iris", 100, 1, folder=tmp_path)
+
+
+def test_runner_render_only_runs_nothing(tmp_path, monkeypatch):
+    def fail(quick):
+        raise AssertionError("render-only must not run a section")
+
+    module = types.SimpleNamespace(run=fail, render=lambda results: "stored table")
+    monkeypatch.setattr(run, "_load_section", lambda name: module)
+    _common.write_json(
+        tmp_path / "kept.json",
+        {
+            "section": "kept",
+            "quick": False,
+            "environment": _common.describe_environment("earlier command"),
+            "wall_time_s": 1.0,
+            "results": {},
+        },
+    )
+
+    code = run.main(
+        ["--render-only", "--results", str(tmp_path)], sections={"kept": "Kept"}
+    )
+
+    assert code == 0
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert "stored table" in text
+    assert "Command: `earlier command`" in text
