@@ -8,6 +8,7 @@ skl2onnx).
 """
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -442,6 +443,53 @@ def _test_size(text):
     return value
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer.")
+    return value
+
+
+# The seeds that numpy's RandomState, and so scikit-learn's random_state, accepts.
+_MAX_SEED = 2**32 - 1
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= _MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an integer seed in [0, {_MAX_SEED}]."
+        )
+    return value
+
+
+def _temperature(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # The comparison is False for NaN, so NaN is rejected too.
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number above 0.")
+    return value
+
+
+def _alpha(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number in [0, 1].")
+    return value
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="skdistill",
@@ -479,13 +527,13 @@ def _add_demo_arguments(parser):
     )
     parser.add_argument(
         "--n-estimators",
-        type=int,
+        type=_positive_int,
         default=300,
         help="number of trees of the random forest teacher (default: 300)",
     )
     parser.add_argument(
         "--random-state",
-        type=int,
+        type=_seed,
         default=0,
         help="seed of the split, the forest and the students (default: 0)",
     )
@@ -519,7 +567,7 @@ def _add_distill_parser(commands):
     )
     distill.add_argument(
         "--n-estimators",
-        type=int,
+        type=_positive_int,
         default=None,
         metavar="N",
         help=(
@@ -564,14 +612,14 @@ def _add_distill_parser(commands):
     )
     distill.add_argument(
         "--temperature",
-        type=float,
+        type=_temperature,
         default=2.0,
         metavar="T",
         help="softening temperature of the teacher's targets (default: 2.0)",
     )
     distill.add_argument(
         "--alpha",
-        type=float,
+        type=_alpha,
         default=0.5,
         help="weight in [0, 1] of the teacher's soft targets (default: 0.5)",
     )
@@ -584,21 +632,21 @@ def _add_distill_parser(commands):
     )
     distill.add_argument(
         "--max-iter",
-        type=int,
+        type=_positive_int,
         default=200,
         metavar="N",
         help="maximum number of training epochs of the student (default: 200)",
     )
     distill.add_argument(
         "--n-threads",
-        type=int,
+        type=_positive_int,
         default=None,
         metavar="N",
         help="CPU threads torch uses to train the student (default: torch's setting)",
     )
     distill.add_argument(
         "--random-state",
-        type=int,
+        type=_seed,
         default=0,
         metavar="SEED",
         help="seed of the split, the teacher and the student (default: 0)",

@@ -49,6 +49,41 @@ def test_main_rejects_unknown_dataset(capsys):
     assert "invalid choice: 'mnist'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--n-estimators", "0", "argument --n-estimators: '0' is not a positive"),
+        ("--n-estimators", "-3", "argument --n-estimators: '-3' is not a positive"),
+        ("--n-estimators", "2.5", "argument --n-estimators: '2.5' is not a positive"),
+        ("--random-state", "-1", "argument --random-state: '-1' is not an integer"),
+        ("--random-state", "4294967296", "'4294967296' is not an integer seed in"),
+    ],
+)
+def test_main_demo_rejects_bad_numbers(capsys, option, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([option, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "skdistill: error: argument " in err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_module_demo_bad_number_exits_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "skdistill", "--n-estimators", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    last_line = result.stderr.strip().splitlines()[-1]
+    expected = (
+        "skdistill: error: argument --n-estimators: '0' is not a positive integer."
+    )
+    assert last_line == expected
+    assert "Traceback" not in result.stderr
+
+
 # --- distill and predict --------------------------------------------------------------
 
 SMALL_FIT = [
@@ -300,9 +335,17 @@ def test_distill_rejects_single_class(tmp_path, capsys):
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("--alpha", "3", "The 'alpha' parameter of DistilledClassifier must be"),
+        ("--alpha", "3", "argument --alpha: '3' is not a number in [0, 1]."),
+        ("--alpha", "nan", "argument --alpha: 'nan' is not a number in [0, 1]."),
         ("--hidden-layer-sizes", "32,x", "'32,x' is not a comma-separated list"),
         ("--test-size", "1.5", "'1.5' is not a fraction in (0, 1)"),
+        ("--n-estimators", "0", "argument --n-estimators: '0' is not a positive"),
+        ("--max-iter", "0", "argument --max-iter: '0' is not a positive integer."),
+        ("--n-threads", "-2", "argument --n-threads: '-2' is not a positive integer."),
+        ("--random-state", "-1", "argument --random-state: '-1' is not an integer"),
+        ("--temperature", "0", "argument --temperature: '0' is not a finite number"),
+        ("--temperature", "inf", "argument --temperature: 'inf' is not a finite"),
+        ("--temperature", "nan", "argument --temperature: 'nan' is not a finite"),
     ],
 )
 def test_distill_rejects_bad_options(tmp_path, capsys, option, value, message):
