@@ -175,17 +175,35 @@ def _torch_threads(n_threads):
 _STANDARDISE_BLOCK_ROWS = 16_384
 
 
-def _standardisation(X):
+def _standardisation(X, weights=None):
+    """Return the column means and standard deviations of ``X`` used to standardise.
+
+    With ``weights``, both are weighted by them, so a row of weight 2 counts as two
+    copies of the row. The weighted variance divides by the sum of the weights, as the
+    unweighted one divides by the number of rows and not by that number minus one.
+    """
     if sp.issparse(X):
-        mean, variance = mean_variance_axis(X, axis=0)
-        scale = np.sqrt(variance)
+        mean, variance = mean_variance_axis(X, axis=0, weights=weights)
+        # With weights, scikit-learn 1.9.1 can return a tiny negative variance for a
+        # constant column, such as -2e-45, whose square root would be NaN.
+        scale = np.sqrt(np.maximum(variance, 0.0))
     else:
-        mean = X.mean(axis=0)
+        if weights is None:
+            mean = X.mean(axis=0)
+            total_weight = X.shape[0]
+        else:
+            # A matrix-vector product makes no weighted copy of X.
+            total_weight = weights.sum()
+            mean = weights @ X / total_weight
         squares = np.zeros(X.shape[1])
         for start in range(0, X.shape[0], _STANDARDISE_BLOCK_ROWS):
-            deviation = X[start : start + _STANDARDISE_BLOCK_ROWS] - mean
-            squares += np.einsum("ij,ij->j", deviation, deviation)
-        scale = np.sqrt(squares / X.shape[0])
+            block = slice(start, start + _STANDARDISE_BLOCK_ROWS)
+            deviation = X[block] - mean
+            if weights is None:
+                squares += np.einsum("ij,ij->j", deviation, deviation)
+            else:
+                squares += np.einsum("i,ij,ij->j", weights[block], deviation, deviation)
+        scale = np.sqrt(squares / total_weight)
     overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
     if overflowed.any():
         raise ValueError(
@@ -199,6 +217,13 @@ def _standardisation(X):
         1.0
     )
     return mean, scale
+
+
+def _unless_equal(weights):
+    """Return ``weights``, or None when they are all equal and so change nothing."""
+    if np.all(weights == weights[0]):
+        return None
+    return weights
 
 
 def _standardised_rows(X, mean, scale, rows):
@@ -303,6 +328,54 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         # Draws the teacher nested inside the estimator in notebooks, as scikit-learn
         # draws the estimator inside GridSearchCV.
         return teacher_visual_block(self)
+
+    # --- parameters -----------------------------------------------------------------
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, as scikit-learn's ``set_params`` does.
+
+        ``teacher__<name>`` parameters are set on the teacher, so they need an explicit
+        teacher. Either ``teacher`` is already an estimator, or the same call sets one.
+        The default teacher of ``teacher=None`` is created only in ``fit``, so it takes
+        no parameters.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and ``teacher__<name>`` parameters of the teacher.
+
+        Returns
+        -------
+        self : estimator instance
+            This estimator.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is unknown, or if ``teacher__<name>`` parameters are given
+            while the teacher is None.
+
+        Examples
+        --------
+        >>> from sklearn.ensemble import RandomForestClassifier
+        >>> from skdistill import DistilledClassifier
+        >>> model = DistilledClassifier(teacher=RandomForestClassifier())
+        >>> model.set_params(teacher__n_estimators=50).teacher.n_estimators
+        50
+        """
+        teacher = params.get("teacher", getattr(self, "teacher", None))
+        nested = sorted(name for name in params if name.startswith("teacher__"))
+        if teacher is None and nested:
+            name = type(self).__name__
+            default = type(self._default_teacher()).__name__
+            raise ValueError(
+                f"Cannot set {', '.join(nested)} on {name}, because its teacher is "
+                f"None. The default {default} is created only in fit, so it takes no "
+                f"parameters. teacher__* parameters need an explicit teacher, such as "
+                f"{name}(teacher={default}()), or set teacher in the same call or "
+                "parameter grid."
+            )
+        return super().set_params(**params)
 
     # --- saving and loading ---------------------------------------------------------
 
@@ -478,16 +551,31 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
             )
 
     def _hidden_layer_sizes(self):
+        """Validate ``hidden_layer_sizes`` and return it as a tuple of int.
+
+        Widths must be integers (Python or numpy) of at least one. Booleans and
+        floats are rejected, integral floats such as 8.0 included, so that no width
+        is silently rounded.
+        """
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral):
-            return (int(sizes),)
-        sizes = tuple(int(size) for size in sizes)
-        if any(size < 1 for size in sizes):
+            sizes = (sizes,)
+        sizes = tuple(sizes)
+        invalid = [
+            size
+            for size in sizes
+            if isinstance(size, (bool, np.bool_))
+            or not isinstance(size, numbers.Integral)
+            or size < 1
+        ]
+        if invalid:
+            widths = ", ".join(str(size) for size in invalid)
             raise ValueError(
-                f"hidden_layer_sizes must contain positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
+                f"hidden_layer_sizes must be a positive int or a sequence of positive "
+                f"ints, got {self.hidden_layer_sizes!r}. Invalid widths: {widths}. "
+                "Pass whole numbers of units, such as (64, 32)."
             )
-        return sizes
+        return tuple(int(size) for size in sizes)
 
     def _split_validation(self, n_rows, y_encoded, rng):
         """Return training and validation row indices (None when there can be none)."""
@@ -540,17 +628,21 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         unlabeled=(None, None),
     ):
         X_unlabeled = unlabeled[0]
+        # Weights normalised to a mean of one, so that a batch mean of weighted losses
+        # estimates the weighted mean over all training rows.
+        weights = sample_weight / sample_weight.mean()
         if previous_student is not None:
             # The previous weights were learned on the previous standardisation.
             mean, scale = previous_student["mean"], previous_student["scale"]
         elif X_unlabeled is not None:
-            # Unlabelled rows are real data, so they shape the input scaling too.
-            mean, scale = _standardisation(_stack_rows(X, X_unlabeled))
+            # Unlabelled rows are real data, so they shape the input scaling too. They
+            # weigh one each, as they do in the loss.
+            row_weights = np.concatenate([weights, np.ones(X_unlabeled.shape[0])])
+            mean, scale = _standardisation(
+                _stack_rows(X, X_unlabeled), _unless_equal(row_weights)
+            )
         else:
-            mean, scale = _standardisation(X)
-        # Weights normalised to a mean of one, so that a batch mean of weighted losses
-        # estimates the weighted mean over all training rows.
-        weights = sample_weight / sample_weight.mean()
+            mean, scale = _standardisation(X, _unless_equal(weights))
 
         train_rows, validation_rows = self._split_validation(X.shape[0], y_encoded, rng)
         if sp.issparse(X):
@@ -703,10 +795,15 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
                 else "the initial weights"
             )
             warnings.warn(
-                f"{name}: the training loss became NaN or infinite in epoch "
+                f"{name}: the loss or the weights became NaN or infinite in epoch "
                 f"{history.diverged_epoch}, so training stopped and {kept_weights} "
-                "were kept. Lower learning_rate_init (now "
-                f"{self.learning_rate_init}) or check the inputs for extreme values.",
+                "were kept. The likely causes are learning_rate_init="
+                f"{self.learning_rate_init} and weight_decay={self.weight_decay}. "
+                "AdamW multiplies each weight by 1 - learning_rate_init * "
+                "weight_decay in every step, so a product above 2 makes the weights "
+                "grow in magnitude every step. A large learning_rate_init alone can "
+                "also diverge. Lower either value, or check the inputs for extreme "
+                "values.",
                 ConvergenceWarning,
                 stacklevel=4,
             )

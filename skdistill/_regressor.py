@@ -39,7 +39,9 @@ class DistilledRegressor(RegressorPredictionMixin, RegressorMixin, BaseDistilled
         ``alpha=0`` trains the same network on the targets alone.
 
     hidden_layer_sizes : int or tuple of int, default=(256, 256)
-        Width of each hidden layer of the student.
+        Width of each hidden layer of the student, each a positive int. Floats are
+        rejected with a ValueError, integral ones such as 8.0 included, and so are
+        booleans.
 
     activation : {"relu", "gelu", "silu", "tanh", "logistic"}, default="relu"
         Non-linearity after each hidden layer.
@@ -209,7 +211,8 @@ None, default=None
         The student's activation, fixed at fit time.
 
     input_mean_, input_scale_ : ndarray of shape (`n_features_in_`,)
-        Standardisation of the inputs learned from the training rows.
+        Standardisation of the inputs learned from the training rows: the mean and
+        standard deviation of each column, weighted by ``sample_weight`` when given.
 
     loss_curve_ : list of float
         Training loss of each epoch.
@@ -488,7 +491,9 @@ None, default=None
         The returned :class:`StudentRegressor` contains the student's numpy weights and
         the target standardisation but neither the teacher nor the torch module, so
         it is the object to save and ship for deployment: its pickle is a small
-        fraction of the teacher's and it predicts without torch.
+        fraction of the teacher's. Its prediction runs through numpy and never calls
+        torch, which avoids torch's per-call overhead. torch must still be installed
+        to load it, because ``import skdistill`` imports torch.
 
         Returns
         -------

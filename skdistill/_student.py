@@ -1,8 +1,10 @@
 """The student network and its numpy inference path.
 
-The torch module is used for training. Prediction runs through plain numpy on the same
-weights: for one row, numpy's per-call cost is a few microseconds against tens of
-microseconds for a torch forward pass, and numpy arrays pickle and load without torch.
+The torch module trains the student. Prediction runs through plain numpy on the same
+weights and never calls torch, which avoids torch's per-call overhead: for one row,
+numpy's per-call cost is a few microseconds against tens of microseconds for a torch
+forward pass. torch is still a dependency, because this module imports it and so does
+``import skdistill``. Loading a saved estimator therefore needs torch installed.
 """
 
 import numpy as np

@@ -446,7 +446,7 @@ def test_classifier_rejects_single_class(iris):
         ({"batch_size": 0}, "The 'batch_size' parameter"),
         (
             {"hidden_layer_sizes": (8, 0)},
-            "hidden_layer_sizes must contain positive integers",
+            "hidden_layer_sizes must be a positive int or a sequence of positive",
         ),
     ],
 )

@@ -110,7 +110,7 @@ def test_divergence_stops_and_keeps_finite_weights(iris):
         model.fit(X, y)
     message = str(record[0].message)
     assert re.search(r"became NaN or infinite in epoch \d+", message)
-    assert "Lower learning_rate_init (now 1000000000000.0)" in message
+    assert "likely causes are learning_rate_init=1000000000000.0 and" in message
     assert model.n_iter_ < 50
     assert all(np.isfinite(coef).all() for coef in model.coefs_)
     assert np.isfinite(model.predict_proba(X)).all()
@@ -235,9 +235,13 @@ def test_divergence_in_first_epoch_keeps_initial_weights(iris, monkeypatch):
         DistilledClassifier, "_output_loss", lambda self, f: nan_loss(f)
     )
     message = (
-        "DistilledClassifier: the training loss became NaN or infinite in epoch 1, so "
-        "training stopped and the initial weights were kept. Lower learning_rate_init "
-        "(now 0.01) or check the inputs for extreme values."
+        "DistilledClassifier: the loss or the weights became NaN or infinite in epoch "
+        "1, so training stopped and the initial weights were kept. The likely causes "
+        "are learning_rate_init=0.01 and weight_decay=0.0001. AdamW multiplies each "
+        "weight by 1 - learning_rate_init * weight_decay in every step, so a product "
+        "above 2 makes the weights grow in magnitude every step. A large "
+        "learning_rate_init alone can also diverge. Lower either value, or check the "
+        "inputs for extreme values."
     )
     with pytest.warns(ConvergenceWarning, match=re.escape(message)):
         model.fit(X, y)

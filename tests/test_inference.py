@@ -1,5 +1,8 @@
+import sys
+
 import numpy as np
 import pytest
+import torch
 from scipy.special import softmax
 from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
@@ -61,3 +64,41 @@ def test_predict_proba_one_row_matches_batch(fitted_student):
 def test_predict_proba_unfitted_student_raises():
     with pytest.raises(NotFittedError, match="StudentClassifier instance is not"):
         StudentClassifier().predict_proba(np.zeros((1, 4)))
+
+
+def _torch_calls(function):
+    """Return the names of the torch functions that ``function()`` calls."""
+    calls = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            module = frame.f_globals.get("__name__", "")
+            name = frame.f_code.co_name
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            name = getattr(arg, "__qualname__", repr(arg))
+        else:
+            return
+        if module == "torch" or module.startswith("torch."):
+            calls.append(f"{module}.{name}")
+
+    sys.setprofile(profile)
+    try:
+        function()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_predict_proba_calls_no_torch():
+    X, y = load_iris(return_X_y=True)
+    model = DistilledClassifier(
+        LogisticRegression(max_iter=1000), hidden_layer_sizes=(4,), max_iter=1
+    ).fit(X, y)
+    student = model.to_student()
+    rows = torch.from_numpy(X[:2].astype(np.float32))
+
+    assert _torch_calls(lambda: student.predict_proba(X)) == []
+    assert _torch_calls(lambda: model.predict_proba(X)) == []
+    # The same check detects a torch forward pass, so it can fail.
+    assert _torch_calls(lambda: model.student_(rows)) != []
