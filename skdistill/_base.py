@@ -175,12 +175,15 @@ def _torch_threads(n_threads):
 _STANDARDISE_BLOCK_ROWS = 16_384
 
 
-def _standardisation(X, weights=None):
+def _standardisation(X, weights=None, *, target_ndim=None):
     """Return the column means and standard deviations of ``X`` used to standardise.
 
     With ``weights``, both are weighted by them, so a row of weight 2 counts as two
     copies of the row. The weighted variance divides by the sum of the weights, as the
     unweighted one divides by the number of rows and not by that number minus one.
+    ``target_ndim`` is None when ``X`` is the input data, else the number of
+    dimensions of the target ``y`` whose columns ``X`` contains. It only changes the
+    wording of the overflow error.
     """
     if sp.issparse(X):
         mean, variance = mean_variance_axis(X, axis=0, weights=weights)
@@ -207,16 +210,34 @@ def _standardisation(X, weights=None):
     overflowed = ~(np.isfinite(mean) & np.isfinite(scale))
     if overflowed.any():
         raise ValueError(
-            f"The mean or standard deviation of columns "
-            f"{np.flatnonzero(overflowed).tolist()} of X overflows float64, because "
-            "their values are too large in magnitude. Divide those columns by a "
-            "constant first."
+            _overflow_message(np.flatnonzero(overflowed).tolist(), target_ndim)
         )
     # Constant columns keep a scale of one instead of dividing by zero.
     scale[~(scale > 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0))] = (
         1.0
     )
     return mean, scale
+
+
+def _overflow_message(columns, target_ndim):
+    """Return the error for columns whose mean or standard deviation overflows."""
+    if target_ndim is None:
+        return (
+            f"The mean or standard deviation of columns {columns} of X overflows "
+            "float64, because their values are too large in magnitude. Divide those "
+            "columns by a constant first."
+        )
+    if target_ndim == 1:
+        return (
+            "The mean or standard deviation of the target y overflows float64, "
+            "because its values are too large in magnitude. Divide y by a constant "
+            "first and multiply the predictions by it."
+        )
+    return (
+        f"The mean or standard deviation of output columns {columns} of the target y "
+        "overflows float64, because their values are too large in magnitude. Divide "
+        "those columns of y by a constant first and multiply the predictions by it."
+    )
 
 
 def _unless_equal(weights):
@@ -294,6 +315,12 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
     def _prepare_teacher(self, teacher):
         """Return the teacher to check and fit, for example wrapped for its labels."""
         return teacher
+
+    def _check_weighted_targets(self, y, sample_weight, prefit):
+        """Raise if the rows of non-zero weight cannot train the student on ``y``.
+
+        Runs after ``_encode_targets``, which has checked ``y`` as a whole.
+        """
 
     def _check_teacher(self, teacher):
         """Raise before any fitting if ``teacher`` cannot give soft targets."""
@@ -443,6 +470,7 @@ class BaseDistilled(StudentPredictionMixin, BaseEstimator):
         if prefit:
             self._check_prefit_teacher(teacher, y)
         y_encoded, fitted = self._encode_targets(y, teacher if prefit else None)
+        self._check_weighted_targets(y, sample_weight, prefit)
         if previous_student is not None:
             check_warm_start(self, previous_student, fitted.get("classes_"))
 

@@ -500,6 +500,23 @@ None, default=None
         y_encoded = np.searchsorted(classes, y)
         return y_encoded.astype(np.int64), {"classes_": classes}
 
+    def _check_weighted_targets(self, y, sample_weight, prefit):
+        # Fitting without the rows of zero weight gives the same model, and that fit
+        # raises for a single class unless a fitted teacher supplies the classes.
+        if prefit:
+            return
+        weighted_classes = np.unique(y[sample_weight > 0])
+        if len(weighted_classes) >= 2:
+            return
+        zero_weight_classes = np.setdiff1d(np.unique(y), weighted_classes)
+        raise ValueError(
+            f"y contains a single class ({weighted_classes.tolist()[0]!r}) in the "
+            f"rows of non-zero sample weight, because the classes "
+            f"{zero_weight_classes.tolist()} have only zero weights. "
+            f"{type(self).__name__} needs samples of at least two classes. Give "
+            "some rows of another class a non-zero weight."
+        )
+
     def _prepare_teacher(self, teacher):
         if isinstance(teacher, list):
             if check_teacher_list(teacher):

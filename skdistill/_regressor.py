@@ -417,7 +417,7 @@ None, default=None
 
     def _encode_targets(self, y, prefit_teacher):
         y_columns = y.reshape(len(y), -1)
-        mean, scale = _standardisation(y_columns)
+        mean, scale = _standardisation(y_columns, target_ndim=y.ndim)
         if self.warm_start and hasattr(self, "target_mean_"):
             if self.n_outputs_ != y_columns.shape[1]:
                 raise ValueError(

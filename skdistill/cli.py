@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -262,10 +263,12 @@ def run_distill(args):
     )
     start = time.perf_counter()
     try:
-        model.fit(X_train, y_train)
+        with warnings.catch_warnings(record=True) as fit_warnings:
+            model.fit(X_train, y_train)
     except (InvalidParameterError, ValueError) as exc:
         raise CommandError(f"fitting failed: {exc}") from exc
     elapsed = time.perf_counter() - start
+    _print_warnings(fit_warnings, "distill")
 
     preprocessor = model[PREPROCESS_STEP]
     student = Pipeline(
@@ -294,6 +297,20 @@ def run_distill(args):
     if args.onnx is not None:
         _save_onnx(student, args.onnx, X_train, numeric)
     return rows
+
+
+def _print_warnings(records, command):
+    """Print each distinct warning message once, as one line on standard error."""
+    seen = set()
+    for record in records:
+        # A multi-line message, such as one with a remedy on its own line, is joined
+        # into one line so that each warning stays a single line of the output.
+        message = " ".join(str(record.message).split())
+        if message in seen:
+            continue
+        seen.add(message)
+        category = record.category.__name__
+        print(f"skdistill {command}: warning: {category}: {message}", file=sys.stderr)
 
 
 def _save_skops(model, path, description):
@@ -346,8 +363,13 @@ def _load_model(path, trusted):
     try:
         return load(path, trusted=trusted)
     except UntrustedTypesFoundException as exc:
+        untrusted = _untrusted_types(path, trusted)
         raise CommandError(
-            f"{exc} Pass --trust TYPE for each type you have checked and trust."
+            f"{str(path)!r} contains types that need trust before loading: "
+            f"{untrusted}. skops builds them without running code, but a crafted "
+            "object of such a type can crash prediction. If you made the file or "
+            "trust its source, pass --trust TYPE for each, for example --trust "
+            f"{untrusted[0]}."
         ) from exc
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError) as exc:
         # A file that is not a skops archive fails in zipfile; a damaged one fails
@@ -356,6 +378,16 @@ def _load_model(path, trusted):
             f"cannot load {str(path)!r} as a skops model file: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _untrusted_types(path, trusted):
+    """Return the sorted types of the file at ``path`` that loading does not trust."""
+    from skops.io import get_untrusted_types
+
+    from .export import trusted_types
+
+    known = {*trusted_types(), *trusted}
+    return sorted(set(get_untrusted_types(file=path)) - known)
 
 
 def _categorical_columns(model):

@@ -1,11 +1,13 @@
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
 
 from skdistill import cli
 
@@ -382,11 +384,59 @@ def test_predict_keep_teacher_needs_trust(credit_run, tmp_path, capsys):
 
     predict = ["predict", str(model_path), str(folder / "credit.csv")]
     err = _exit_message(capsys, predict)
-    assert "Untrusted types found in the file: ['sklearn.tree._tree.Tree']." in err
-    assert "Pass --trust TYPE for each type you have checked and trust." in err
+    assert err == (
+        f"skdistill predict: error: {str(model_path)!r} contains types that need "
+        "trust before loading: ['sklearn.tree._tree.Tree']. skops builds them "
+        "without running code, but a crafted object of such a type can crash "
+        "prediction. If you made the file or trust its source, pass --trust TYPE "
+        "for each, for example --trust sklearn.tree._tree.Tree.\n"
+    )
 
     assert cli.main([*predict, "--trust", "sklearn.tree._tree.Tree"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == len(table) + 1
+
+
+def test_distill_prints_fit_warnings_as_lines(credit_run, tmp_path, capsys):
+    folder, _, _ = credit_run
+    argv = ["distill", str(folder / "credit.csv"), "--target", "class"]
+    argv += ["--output", str(tmp_path / "model.skops"), *SMALL_FIT, "--max-iter", "2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", ConvergenceWarning)
+        assert cli.main(argv) == 0
+    err_lines = capsys.readouterr().err.splitlines()
+    assert err_lines == [
+        "skdistill distill: warning: ConvergenceWarning: DistilledClassifier: "
+        "training stopped at max_iter=2 epochs before the monitored loss stopped "
+        "improving. Increase max_iter."
+    ]
+
+
+def test_predict_python_needs_as_categories(credit_run, tmp_path):
+    from skdistill.export import load
+
+    folder, table, _ = credit_run
+    # pd.read_csv reads a column of True and False as booleans.
+    table = table.assign(A9=table["A9"] == "t")
+    data_path = tmp_path / "credit_bool.csv"
+    table.to_csv(data_path, index=False)
+    model_path = tmp_path / "model.skops"
+    argv = ["distill", str(data_path), "--target", "class"]
+    assert cli.main([*argv, "--output", str(model_path), *SMALL_FIT]) == 0
+
+    model = load(model_path)
+    raw = pd.read_csv(data_path)
+    assert raw["A9"].dtype == bool
+    with pytest.raises(ValueError, match="y contains previously unseen labels"):
+        model.predict(raw)
+    preprocess = model.named_steps["preprocess"]
+    encoder = preprocess.named_transformers_["categorical"]
+    converted = cli.as_categories(raw, encoder.feature_names_in_)
+    output_path = tmp_path / "predictions.csv"
+    predict = ["predict", str(model_path), str(data_path), "--output"]
+    assert cli.main([*predict, str(output_path)]) == 0
+    np.testing.assert_array_equal(
+        model.predict(converted), pd.read_csv(output_path)["prediction"]
+    )
 
 
 def test_predict_rejects_missing_model(tmp_path, capsys):

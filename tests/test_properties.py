@@ -149,6 +149,8 @@ def cases(draw):
         expected = "Sample weights must contain at least one non-zero number"
     elif len(np.unique(y)) < 2:
         expected = "y contains a single class"
+    elif sample_weight is not None and len(np.unique(y[sample_weight > 0])) < 2:
+        expected = "y contains a single class .* in the rows of non-zero sample weight"
     model = DistilledClassifier(draw(teachers()), device="cpu", **draw(parameters()))
     return model, as_container(X, container), y, sample_weight, expected
 

@@ -345,6 +345,52 @@ def test_regressor_rejects_non_finite_y(diabetes):
         DistilledRegressor(small_forest(), **FAST).fit(X, y)
 
 
+def test_regressor_rejects_overflowing_y(diabetes):
+    X, y = diabetes
+    message = (
+        "The mean or standard deviation of the target y overflows float64, because "
+        "its values are too large in magnitude. Divide y by a constant first and "
+        "multiply the predictions by it."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DistilledRegressor(small_forest(), **FAST).fit(X, y * 1e200)
+
+
+def test_regressor_rejects_overflowing_y_column(diabetes):
+    X, y = diabetes
+    Y = np.column_stack([y, y * 1e200, y])
+    message = (
+        "The mean or standard deviation of output columns [1] of the target y "
+        "overflows float64, because their values are too large in magnitude. Divide "
+        "those columns of y by a constant first and multiply the predictions by it."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DistilledRegressor(small_forest(), **FAST).fit(X, Y)
+
+
+def test_regressor_rejects_overflowing_x(diabetes):
+    X, y = diabetes
+    X = X.copy()
+    X[:, 2] *= 1e200
+    message = (
+        "The mean or standard deviation of columns [2] of X overflows float64, "
+        "because their values are too large in magnitude. Divide those columns by a "
+        "constant first."
+    )
+    # A forest would reject X first, when its float32 cast turns the column into inf.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DistilledRegressor(DummyRegressor(), **FAST).fit(X, y)
+
+
+def test_regressor_rejects_all_zero_weights(diabetes):
+    X, y = diabetes
+    message = "Sample weights must contain at least one non-zero number."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        DistilledRegressor(small_forest(), **FAST).fit(
+            X, y, sample_weight=np.zeros(len(y))
+        )
+
+
 def test_regressor_rejects_string_y(diabetes):
     X, _ = diabetes
     y = np.array(["a", "b"] * 100)

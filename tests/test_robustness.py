@@ -486,6 +486,31 @@ def test_sample_weight_zeros_drop_rows_from_both_terms(iris):
     np.testing.assert_array_equal(zeroed.predict_proba(X), dropped.predict_proba(X))
 
 
+def test_sample_weight_rejects_single_weighted_class(iris):
+    X, y = iris
+    message = (
+        "y contains a single class (1) in the rows of non-zero sample weight, "
+        "because the classes [0, 2] have only zero weights. DistilledClassifier "
+        "needs samples of at least two classes. Give some rows of another class a "
+        "non-zero weight."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        distiller().fit(X, y, sample_weight=(y == 1).astype(float))
+    # Fitting without the rows of zero weight raises for the same reason.
+    with pytest.raises(ValueError, match=re.escape("y contains a single class (1)")):
+        distiller().fit(X[y == 1], y[y == 1])
+
+
+def test_sample_weight_single_weighted_class_prefit_teacher(iris):
+    X, y = iris
+    teacher = small_forest().fit(X, y)
+    weights = (y == 1).astype(float)
+    zeroed = distiller(teacher).fit(X, y, sample_weight=weights)
+    dropped = distiller(teacher).fit(X[y == 1], y[y == 1])
+    np.testing.assert_array_equal(zeroed.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(zeroed.predict_proba(X), dropped.predict_proba(X))
+
+
 def test_sample_weight_reaches_teacher(iris):
     X, y = iris
     weights = np.linspace(0.5, 2.0, 150)
