@@ -12,10 +12,13 @@ with scikit-learn's default settings otherwise. The rows of each table are
 * the student at default settings, given the unfitted teacher as a user would;
 * the student with the best ``temperature`` and ``alpha`` of a small grid;
 * one row per other choice of ``teacher_targets`` (how the soft targets of the
-  training rows are made), when the estimator has that parameter.
+  training rows are made), when the estimator has that parameter;
+* one row with Gaussian transfer rows (``augment="gaussian"``, as many transfer
+  rows as training rows) and one with the FitNets hint loss
+  (``feature_loss="hint"``).
 
-Transfer data and feature losses have their own section, because each costs one or
-more extra student fits, which five seeds of ten data sets cannot afford here.
+The other transfer-data and feature-loss options are left to the longer study of
+``benchmarks/methods.py``, because each costs another student fit on every split.
 
 The grid search uses the training split only. Each candidate holds out the same
 stratified tenth of the training rows for early stopping (``validation_fraction``).
@@ -77,8 +80,13 @@ DEFAULT = "student, default settings"
 TUNED = "student, best T and alpha of the grid"
 
 # Methods of the estimator shown as extra rows when it has the parameter. None
-# takes every string option of the parameter except "auto" and the default's.
-METHOD_PARAMETERS = {"teacher_targets": None}
+# takes every string option of the parameter except "auto" and the default's; a
+# tuple takes those of its options that the estimator accepts.
+METHOD_PARAMETERS = {
+    "teacher_targets": None,
+    "augment": ("gaussian",),
+    "feature_loss": ("hint",),
+}
 # Out-of-fold targets of a forest refit 5 forests of 300 trees per fit. The suite's
 # time budget cannot hold that, so only the training-target benchmark measures them.
 SKIPPED_METHODS = {("random forest (300 trees)", "teacher_targets", "oof")}
@@ -641,7 +649,8 @@ def render(results):
         "training split that early stopping holds out. Method rows found on the "
         f"estimator: {methods}"
         + (f"; left out for time: {skipped}" if skipped else "")
-        + ". Transfer data and feature losses are measured in their own section. "
+        + ". The other options of `augment` and `feature_loss` are measured in the "
+        "longer study of section 7. "
         "Every student but the default reuses the default's fitted teacher and its "
         "choice of training targets. The default's fit time includes fitting the "
         "teacher; the others' does not.\n"
