@@ -147,6 +147,10 @@ def run_section(name, module, *, quick, command, results_dir):
         results = module.run(quick, n_jobs=_usable_cpus())
     else:
         results = module.run(quick)
+    # A section that records its own environment gets the runner's command line,
+    # which names the options it actually ran with.
+    if isinstance(results, dict) and isinstance(results.get("environment"), dict):
+        results["environment"]["command"] = command
     record = {
         "section": name,
         "quick": quick,

@@ -337,3 +337,20 @@ def test_runner_render_only_runs_nothing(tmp_path, monkeypatch):
     text = (tmp_path / "benchmarks.md").read_text()
     assert "stored table" in text
     assert "Command: `earlier command`" in text
+
+
+def test_runner_records_command_in_section_environment(tmp_path, monkeypatch):
+    module = types.SimpleNamespace(
+        run=lambda quick: {"environment": {"command": "python -m benchmarks.run"}},
+        render=lambda results: "",
+    )
+    monkeypatch.setattr(run, "_load_section", lambda name: module)
+
+    code = run.main(
+        ["--results", str(tmp_path), "--only", "own"], sections={"own": "Own"}
+    )
+
+    assert code == 0
+    record = json.loads((tmp_path / "own.json").read_text())
+    command = "python -m benchmarks.run --results " + str(tmp_path) + " --only own"
+    assert record["results"]["environment"]["command"] == command
