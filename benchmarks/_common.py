@@ -486,7 +486,7 @@ def median_time(function, *, min_calls=5, max_calls=10_000, budget_s=2.0):
 def interleaved_median_times(
     functions, *, slice_s=0.05, min_rounds=5, max_rounds=1000, budget_s=2.0
 ):
-    """Time several functions in alternating blocks; return each one's median.
+    """Time functions in alternating blocks and return the median of each.
 
     Each round runs a block of calls of every function in turn, so a change in the
     machine's load during the measurement affects all of them alike. A block repeats

@@ -351,10 +351,10 @@ def _render_notes(results):
         rows, columns = breakdown["largest_shape"]
         line = (
             f"- {result['dataset']}: the student's one-row `predict_proba` takes "
-            f"{format_seconds(student)}, of which the numpy forward pass is "
-            f"{format_seconds(breakdown['forward_s'])} and its largest product "
-            f"(1 x {rows} by {rows} x {columns}) "
-            f"{format_seconds(breakdown['largest_product_s'])}; the rest is the "
+            f"{format_seconds(student)}. The numpy forward pass takes "
+            f"{format_seconds(breakdown['forward_s'])} of it, and its largest "
+            f"product (1 x {rows} by {rows} x {columns}) takes "
+            f"{format_seconds(breakdown['largest_product_s'])}. The rest goes to the "
             "fitted check, input validation, standardisation and the softmax."
         )
         needed = boosting / TARGET_ONE_ROW_BOOSTING

@@ -49,7 +49,7 @@ SECTIONS = {
     "methods": "7. Transfer data, unlabelled rows and feature distillation",
 }
 
-# Longer studies that run only when named with --only; the page links to the
+# Longer studies that run only when named with --only. The page links to the
 # documentation pages that report their last full run.
 STANDALONE_SECTIONS = {
     "teacher_targets": (

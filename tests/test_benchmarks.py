@@ -176,7 +176,7 @@ def test_runner_skips_module_without_run(tmp_path, monkeypatch):
     assert "benchmarks/script.py has no run(quick) and render(results)" in text
 
 
-def test_runner_runs_standalone_section_only_when_named(tmp_path, monkeypatch):
+def test_runner_standalone_section_needs_only(tmp_path, monkeypatch):
     calls = []
 
     def section(name):
@@ -339,7 +339,7 @@ def test_runner_render_only_runs_nothing(tmp_path, monkeypatch):
     assert "Command: `earlier command`" in text
 
 
-def test_runner_records_command_in_section_environment(tmp_path, monkeypatch):
+def test_runner_records_section_command(tmp_path, monkeypatch):
     module = types.SimpleNamespace(
         run=lambda quick: {"environment": {"command": "python -m benchmarks.run"}},
         render=lambda results: "",
